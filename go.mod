@@ -1,0 +1,3 @@
+module tttexplainer
+
+go 1.26

@@ -1,0 +1,92 @@
+package ttt
+
+// Token-level pieces of the inner model shared by the naive, primal and
+// stream forms: f_res for one row, the per-token loss, and the gradient of
+// ℓ = ½‖LN(f_res(k)) − (v − k)‖² with respect to every weight.
+
+// scratch holds the per-token temporaries of one head, so steady-state steps allocate nothing.
+type scratch struct {
+	z, g, target []float32 // [d] prediction, ∂ℓ/∂z (G, or G2 for the MLP), v − k
+	z1, x2, g1   []float32 // [4d] MLP only: x W1 + b1, gelu of it, ∂ℓ/∂z1
+}
+
+func newScratch(m Model, d int) *scratch {
+	s := &scratch{z: make([]float32, d), g: make([]float32, d), target: make([]float32, d)}
+	if m == MLP {
+		h := Hidden(d)
+		s.z1, s.x2, s.g1 = make([]float32, h), make([]float32, h), make([]float32, h)
+	}
+	return s
+}
+
+// fres writes z = f_res(x; w) for one row; for the MLP it leaves z1 = x W1 + b1
+// and x2 = gelu(z1) in the scratch.
+func (s *scratch) fres(z, x []float32, w *Weights) {
+	d := w.D
+	if w.Model == Linear {
+		vecmat(z, x, w.W, d, d) // [d] @ [d,d] -> [d]
+		addTo(z, w.B)
+		return
+	}
+	h := Hidden(d)
+	vecmat(s.z1, x, w.W1, d, h) // [d] @ [d,4d] -> [4d]
+	addTo(s.z1, w.B1)
+	for i, v := range s.z1 {
+		s.x2[i] = Gelu(v)
+	}
+	vecmat(z, s.x2, w.W2, h, d) // [4d] @ [4d,d] -> [d]
+	addTo(z, w.B2)
+}
+
+// loss returns ℓ's MSE for the token (k, target) at w.
+func (s *scratch) loss(hd *Head, w *Weights, k, target []float32) float32 {
+	s.fres(s.z, k, w)
+	return LNLoss(s.z, target, hd.Gamma, hd.Beta, hd.Eps)
+}
+
+// output writes z = q + LN(f_res(q; w)).
+func (s *scratch) output(hd *Head, z []float32, w *Weights, q []float32) {
+	s.fres(z, q, w)
+	LayerNorm(z, z, hd.Gamma, hd.Beta, hd.Eps)
+	addTo(z, q)
+}
+
+// grad takes token (k, v) at w: it sets target = v − k, g = ∂ℓ/∂z (and for the
+// MLP x2 and g1 = (g W2ᵀ) ⊙ gelu'(z1)) and returns the token's MSE at w.
+func (s *scratch) grad(hd *Head, w *Weights, k, v []float32) float32 {
+	sub(s.target, v, k)
+	s.fres(s.z, k, w)
+	mse := LNL2Grad(s.g, s.z, s.target, hd.Gamma, hd.Beta, hd.Eps)
+	if w.Model == MLP {
+		h := Hidden(w.D)
+		for i := 0; i < h; i++ {
+			s.g1[i] = dot(w.W2[i*w.D:(i+1)*w.D], s.g) * GeluGrad(s.z1[i]) // (g [d] @ W2ᵀ [d,4d]) ⊙ gelu'
+		}
+	}
+	return mse
+}
+
+// step does w −= α ∇_w ℓ with the gradient left by grad for input k.
+// With α = −lr on zero weights it accumulates lr·∇ instead.
+func (s *scratch) step(w *Weights, alpha float32, k []float32) {
+	if w.Model == Linear {
+		outerSub(w.W, alpha, k, s.g) // W −= α kᵀ g
+		axpy(w.B, -alpha, s.g)
+		return
+	}
+	outerSub(w.W1, alpha, k, s.g1) // W1 −= α kᵀ g1
+	axpy(w.B1, -alpha, s.g1)
+	outerSub(w.W2, alpha, s.x2, s.g) // W2 −= α x2ᵀ g2
+	axpy(w.B2, -alpha, s.g)
+}
+
+// lossW0 fills ℓ(W0; x_t) for every token.
+func (hd *Head) lossW0(dst []float32, W0 *Weights, in *Seq) {
+	s := newScratch(hd.Model, hd.D)
+	d := hd.D
+	for t := range dst {
+		k, v := in.XK[t*d:(t+1)*d], in.XV[t*d:(t+1)*d]
+		sub(s.target, v, k)
+		dst[t] = s.loss(hd, W0, k, s.target)
+	}
+}

@@ -1,0 +1,75 @@
+package ttt
+
+// StreamState runs a head one token at a time, as a decoder or a live page
+// does. It keeps the mini-batch start W⁰ and the running sums
+//
+//	A += lr_t ∇ℓ_t(W⁰),   W̄ = W⁰ − s_i A,   z_t = f(q_t; W̄)
+//
+// and at the end of each mini-batch sets W⁰ ← W̄ and A ← 0. After every token
+// W̄ equals the primal form's W_i exactly, so the page can show it.
+type StreamState struct {
+	hd    *Head
+	init  *Weights // the sequence's W0, for ℓ(W0; x_t)
+	start *Weights // W⁰ of the current mini-batch
+	sum   *Weights // A
+	cur   *Weights // W̄ = W⁰ − s_i A, the weights after the latest token
+	pos   int      // tokens already taken in the current mini-batch
+	s     *scratch
+}
+
+// NewStreamState starts a stream at W0 (copied).
+func NewStreamState(hd *Head, W0 *Weights) *StreamState {
+	return &StreamState{
+		hd:    hd,
+		init:  W0.Clone(),
+		start: W0.Clone(),
+		sum:   NewWeights(hd.Model, hd.D),
+		cur:   W0.Clone(),
+		s:     newScratch(hd.Model, hd.D),
+	}
+}
+
+// Losses are the four per-token inner losses (MSE) of one token.
+type Losses struct {
+	W0, Start, Before, After float32
+}
+
+// Step takes one token (q, k, v: [d]; lr: its learning rate), writes
+// z = f(q; W_t) into z [d] and returns the token's losses. It allocates nothing.
+func (st *StreamState) Step(z, q, k, v []float32, lr float32) Losses {
+	hd, s := st.hd, st.s
+	var l Losses
+	sub(s.target, v, k)
+	l.W0 = s.loss(hd, st.init, k, s.target)
+	l.Before = s.loss(hd, st.cur, k, s.target)
+	// grad leaves g (and the MLP's x2, g1) for step: nothing may run f_res in between.
+	l.Start = s.grad(hd, st.start, k, v)
+	s.step(st.sum, -lr, k)
+	combine(st.cur, st.start, -hd.Scale(st.pos), st.sum)
+	s.output(hd, z, st.cur, q)
+	l.After = s.loss(hd, st.cur, k, s.target)
+	st.pos++
+	if st.pos == hd.B {
+		st.start.CopyFrom(st.cur)
+		clearWeights(st.sum)
+		st.pos = 0
+	}
+	return l
+}
+
+// Weights returns the current weights W_t. They alias the state: copy them to keep.
+func (st *StreamState) Weights() *Weights { return st.cur }
+
+// Pos is the number of tokens taken in the current mini-batch.
+func (st *StreamState) Pos() int { return st.pos }
+
+// Run streams a whole sequence into out.
+func (st *StreamState) Run(out *Result, in *Seq) {
+	d := st.hd.D
+	for t := 0; t < in.T(); t++ {
+		r := t * d
+		l := st.Step(out.Z[r:r+d], in.XQ[r:r+d], in.XK[r:r+d], in.XV[r:r+d], in.LR[t])
+		out.LossW0[t], out.LossStart[t], out.LossBefore[t], out.LossAfter[t] = l.W0, l.Start, l.Before, l.After
+	}
+	out.Final.CopyFrom(st.cur)
+}
