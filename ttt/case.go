@@ -33,11 +33,11 @@ type Case struct {
 	Scheme Form // the form the case's expected outputs name; replay's default
 	T      int
 
-	Head  *HeadSpec  // HeadCase
-	Layer *Layer     // LayerCase
-	U     []float32  // LayerCase input [T,D]
-	Bare  *BareSpec  // EquivalenceCase
-	Want  Arrays     // expected outputs, flattened, when the file has them
+	Head  *HeadSpec // HeadCase
+	Layer *Layer    // LayerCase
+	U     []float32 // LayerCase input [T,D]
+	Bare  *BareSpec // EquivalenceCase
+	Want  Arrays    // expected outputs, flattened, when the file has them
 }
 
 // HeadSpec is a head case: the head, its initial weights, and how its views
