@@ -513,3 +513,40 @@ func widen(x []float32) []float64 {
 	}
 	return out
 }
+
+// B is the case's mini-batch size.
+func (c *Case) B() int {
+	switch c.Kind {
+	case HeadCase:
+		return c.Head.B
+	case LayerCase:
+		return c.Layer.B
+	}
+	return c.Bare.B
+}
+
+// Forms lists the forms that compute the case's scheme: all four at b = 1,
+// every form but naive (which is online GD) otherwise.
+func (c *Case) Forms() []Form {
+	if c.B() == 1 {
+		return Forms
+	}
+	return []Form{Primal, Dual, Stream}
+}
+
+// Arrays flattens a head result under the case-format names.
+func (r *Result) Arrays() Arrays {
+	return headOutput(r, len(r.LossW0), r.Final.D).Arrays()
+}
+
+// DecodeOutput parses what replay prints back into flat arrays, for tests and tools.
+func DecodeOutput(data []byte) (Arrays, error) {
+	v, err := decodeJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{}
+	a := Arrays{}
+	r.expected(a, v, "output")
+	return a, r.err
+}

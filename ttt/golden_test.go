@@ -26,7 +26,7 @@ func TestGolden(t *testing.T) {
 		if len(c.Want) == 0 {
 			t.Fatalf("%s: no expected outputs", name)
 		}
-		for _, form := range formsFor(c) {
+		for _, form := range c.Forms() {
 			t.Run(name+"/"+form.String(), func(t *testing.T) {
 				out, err := c.Run(ttt.CPU{}, form)
 				if err != nil {
@@ -42,22 +42,4 @@ func TestGolden(t *testing.T) {
 			})
 		}
 	}
-}
-
-// formsFor lists the forms that compute a case's scheme: every form at b = 1,
-// every form but naive otherwise.
-func formsFor(c *ttt.Case) []ttt.Form {
-	b := 0
-	switch c.Kind {
-	case ttt.HeadCase:
-		b = c.Head.B
-	case ttt.LayerCase:
-		b = c.Layer.B
-	case ttt.EquivalenceCase:
-		b = c.Bare.B
-	}
-	if b == 1 {
-		return ttt.Forms
-	}
-	return []ttt.Form{ttt.Primal, ttt.Dual, ttt.Stream}
 }

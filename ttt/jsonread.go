@@ -32,7 +32,7 @@ func decodeJSON(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line, col := lineCol(data, se.Offset)
+			line, col := lineCol(data, se.Offset-1) // Offset counts the bad byte itself
 			msg := fmt.Sprintf("not valid JSON at line %d, column %d: %v", line, col, err)
 			if bad := data[min(max(se.Offset-1, 0), int64(len(data)-1))]; bad == 'N' || bad == 'I' {
 				msg += " (NaN and Infinity are not JSON numbers)"
@@ -41,6 +41,9 @@ func decodeJSON(data []byte) (any, error) {
 		}
 		if err == io.EOF {
 			return nil, errors.New("empty file, want a JSON object")
+		}
+		if err == io.ErrUnexpectedEOF {
+			return nil, errors.New("not valid JSON: the file ends in the middle of a value (truncated?)")
 		}
 		return nil, fmt.Errorf("not valid JSON: %v", err)
 	}
