@@ -1,5 +1,11 @@
 package ttt
 
+import (
+	"errors"
+	"runtime"
+	"sync"
+)
+
 // HeadInput is one head's work: its settings, initial weights and views.
 type HeadInput struct {
 	Head *Head
@@ -21,15 +27,22 @@ type CPU struct{}
 // Name returns "cpu".
 func (CPU) Name() string { return "cpu" }
 
-// Run runs each head in turn.
+// Run runs the heads in parallel, at most GOMAXPROCS at a time.
 func (CPU) Run(form Form, heads []HeadInput) ([]*Result, error) {
 	out := make([]*Result, len(heads))
+	errs := make([]error, len(heads))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
 	for i, h := range heads {
-		r, err := h.Head.Run(form, h.W0, h.Seq)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = r
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i], errs[i] = h.Head.Run(form, h.W0, h.Seq)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ type DualState struct {
 	W  *Weights // W⁰ of the next mini-batch, updated in place
 
 	target, zk, g, zq, row []float32 // [b,d] (row: [d])
+	eg, xt                 []float32 // [b,4d] e ⊙ G, the rows of the state update; [4d,b] a transposed input
 	M                      []float32 // [b,b] E ⊙ (x_i·y_j + 1), lower triangle
 	z1, x2, g1, zb1, xb2   []float32 // [b,4d] MLP only
 	z2                     []float32 // [b,d] MLP only
@@ -31,6 +32,8 @@ func NewDualState(hd *Head, W0 *Weights) *DualState {
 		zq:     make([]float32, b*d),
 		row:    make([]float32, d),
 		M:      make([]float32, b*b),
+		eg:     make([]float32, b*Hidden(d)),
+		xt:     make([]float32, b*Hidden(d)),
 		s:      newScratch(hd.Model, d),
 	}
 	if hd.Model == MLP {
@@ -97,12 +100,41 @@ func (st *DualState) Step(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []flo
 		}
 	}
 
-	sn := hd.Scale(n - 1)
+	eg := st.scaleRows(g, n, d, lr)                               // e ⊙ G, e_j = E[n−1, j]
+	gemm(W.W, true, -1, st.transpose(K, n, d), n, 1, eg, d, n, d) // W −= Kᵀ (e ⊙ G)    [d,n] @ [n,d] -> [d,d]
+	sumRowsSub(W.B, eg)                                           // b −= eᵀ G
+}
+
+// scaleRows writes e_j·G_j for every row j of G [n,m], with e_j = s_n lr_j the
+// last row of E: the weights the state update gives each token's gradient.
+func (st *DualState) scaleRows(G []float32, n, m int, lr []float32) []float32 {
+	sn := st.hd.Scale(n - 1)
+	eg := st.eg[:n*m]
 	for j := 0; j < n; j++ {
-		e := sn * lr[j] // e_j = E[n−1, j]
-		r := j * d
-		outerSub(W.W, e, K[r:r+d], g[r:r+d]) // W −= Kᵀ (e ⊙ G)    [d,n] @ [n,d] -> [d,d]
-		axpy(W.B, -e, g[r:r+d])
+		e := sn * lr[j]
+		for c, v := range G[j*m : (j+1)*m] {
+			eg[j*m+c] = e * v
+		}
+	}
+	return eg
+}
+
+// transpose writes Xᵀ [m,n] of X [n,m] into scratch: gemm's fast path wants unit-stride rows.
+func (st *DualState) transpose(X []float32, n, m int) []float32 {
+	xt := st.xt[:n*m]
+	for i := 0; i < n; i++ {
+		for j, v := range X[i*m : (i+1)*m] {
+			xt[j*n+i] = v
+		}
+	}
+	return xt
+}
+
+// sumRowsSub does b −= Σ_j X_j over the rows of X [n,len(b)].
+func sumRowsSub(b, X []float32) {
+	m := len(b)
+	for r := 0; r < len(X); r += m {
+		axpy(b, -1, X[r:r+m])
 	}
 }
 
@@ -158,15 +190,12 @@ func (st *DualState) stepMLP(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []
 		}
 	}
 
-	sn := hd.Scale(n - 1)
-	for j := 0; j < n; j++ {
-		e := sn * lr[j]
-		rd, rh := j*d, j*h
-		outerSub(W.W1, e, K[rd:rd+d], g1[rh:rh+h]) // W1 −= Kᵀ (e ⊙ G1)    [d,n] @ [n,4d]
-		axpy(W.B1, -e, g1[rh:rh+h])
-		outerSub(W.W2, e, x2[rh:rh+h], g2[rd:rd+d]) // W2 −= X2ᵀ (e ⊙ G2)  [4d,n] @ [n,d]
-		axpy(W.B2, -e, g2[rd:rd+d])
-	}
+	eg := st.scaleRows(g1, n, h, lr)
+	gemm(W.W1, true, -1, st.transpose(K, n, d), n, 1, eg, d, n, h) // W1 −= Kᵀ (e ⊙ G1)    [d,n] @ [n,4d] -> [d,4d]
+	sumRowsSub(W.B1, eg)
+	eg = st.scaleRows(g2, n, d, lr)
+	gemm(W.W2, true, -1, st.transpose(x2, n, h), n, 1, eg, h, n, d) // W2 −= X2ᵀ (e ⊙ G2)  [4d,n] @ [n,d] -> [4d,d]
+	sumRowsSub(W.B2, eg)
 }
 
 // layer2 writes Zbar2 = gelu(Zbar1) W2 + b2 − (E ⊙ (Xbar2 X2ᵀ + 1)) G2: the

@@ -3,6 +3,7 @@ package ttt
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Form names one of the equivalent ways to compute mini-batch TTT.
@@ -137,28 +138,39 @@ func (h *Head) Run(form Form, W0 *Weights, in *Seq) (*Result, error) {
 	if err := h.check(W0, in); err != nil {
 		return nil, err
 	}
+	if form < Naive || form > Stream {
+		return nil, fmt.Errorf("ttt: unknown form %d", form)
+	}
 	if form == Naive && h.B != 1 {
 		return nil, fmt.Errorf("ttt: the naive form is online GD (b = 1), this head has b = %d: use primal, dual or stream", h.B)
 	}
 	out := NewResult(h.Model, in.T(), h.D)
+	if form == Stream {
+		NewStreamState(h, W0).Run(out, in) // fills ℓ(W0) itself, token by token
+		return out, nil
+	}
+	// ℓ(W0) does not depend on the inner loop: on a long sequence it runs on
+	// another core while the loop runs.
+	var wg sync.WaitGroup
+	if in.T() >= parallelLossW0 {
+		wg.Go(func() { h.lossW0(out.LossW0, W0, in) })
+	} else {
+		h.lossW0(out.LossW0, W0, in)
+	}
 	switch form {
 	case Naive:
 		h.naive(out, W0, in)
 	case Primal:
 		h.primal(out, W0, in)
 	case Dual:
-		d := NewDualState(h, W0)
-		d.Run(out, in)
-	case Stream:
-		s := NewStreamState(h, W0)
-		s.Run(out, in) // fills ℓ(W0) itself, token by token
-		return out, nil
-	default:
-		return nil, fmt.Errorf("ttt: unknown form %d", form)
+		NewDualState(h, W0).Run(out, in)
 	}
-	h.lossW0(out.LossW0, W0, in)
+	wg.Wait()
 	return out, nil
 }
+
+// parallelLossW0 is the sequence length from which ℓ(W0) gets its own goroutine.
+const parallelLossW0 = 256
 
 func (h *Head) check(W0 *Weights, in *Seq) error {
 	if err := h.Validate(); err != nil {

@@ -80,13 +80,43 @@ func (s *scratch) step(w *Weights, alpha float32, k []float32) {
 	axpy(w.B2, -alpha, s.g)
 }
 
-// lossW0 fills ℓ(W0; x_t) for every token.
+// lossW0 fills ℓ(W0; x_t) for every token, a block of rows at a time.
 func (hd *Head) lossW0(dst []float32, W0 *Weights, in *Seq) {
-	s := newScratch(hd.Model, hd.D)
-	d := hd.D
-	for t := range dst {
-		k, v := in.XK[t*d:(t+1)*d], in.XV[t*d:(t+1)*d]
-		sub(s.target, v, k)
-		dst[t] = s.loss(hd, W0, k, s.target)
+	const block = 64
+	d, h := hd.D, Hidden(hd.D)
+	z, target := make([]float32, block*d), make([]float32, block*d)
+	var z1, x2 []float32
+	if hd.Model == MLP {
+		z1, x2 = make([]float32, block*h), make([]float32, block*h)
 	}
+	for t0 := 0; t0 < len(dst); t0 += block {
+		n := min(block, len(dst)-t0)
+		K, V := in.XK[t0*d:(t0+n)*d], in.XV[t0*d:(t0+n)*d]
+		fresRows(z[:n*d], K, W0, n, z1, x2)
+		sub(target[:n*d], V, K)
+		for i := 0; i < n; i++ {
+			r := i * d
+			dst[t0+i] = LNLoss(z[r:r+d], target[r:r+d], hd.Gamma, hd.Beta, hd.Eps)
+		}
+	}
+}
+
+// fresRows writes Z [n,d] = f_res(X; w) for the n rows of X [n,d]; the MLP
+// uses z1 and x2 ([n,4d] or larger) for its hidden layer.
+func fresRows(Z, X []float32, w *Weights, n int, z1, x2 []float32) {
+	d := w.D
+	if w.Model == Linear {
+		matmul(Z, X, w.W, n, d, d) // X W + b     [n,d] @ [d,d] -> [n,d]
+		addRows(Z, w.B)
+		return
+	}
+	h := Hidden(d)
+	z1, x2 = z1[:n*h], x2[:n*h]
+	matmul(z1, X, w.W1, n, d, h) // X W1 + b1     [n,d] @ [d,4d] -> [n,4d]
+	addRows(z1, w.B1)
+	for i, v := range z1 {
+		x2[i] = Gelu(v)
+	}
+	matmul(Z, x2, w.W2, n, h, d) // gelu(·) W2 + b2   [n,4d] @ [4d,d] -> [n,d]
+	addRows(Z, w.B2)
 }
