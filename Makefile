@@ -31,6 +31,7 @@ unit:
 # A short run of each fuzz target on top of its seed corpus.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCase$$' -fuzztime 20s ./ttt/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime 10s ./demo/
 
 bench: build
 	$(TTT) bench -form all -model linear -T 2048 -d 64 -heads 1 -b 16

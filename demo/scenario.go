@@ -1,0 +1,242 @@
+// Package demo holds the page's state, free of the browser: the scenario a
+// reader sets up, its URL encoding, and (later) the runner that steps a layer
+// and records its history. The page (wasm/), the site (site/) and the tests
+// share it.
+package demo
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxText is the longest custom input text a scenario may carry, in bytes.
+const MaxText = 16 << 10
+
+// Scenario is everything needed to reproduce what the page shows. The same
+// fields travel in the page's URL (short keys, see Query) and as JSON in the
+// scenario API.
+type Scenario struct {
+	Model   string  `json:"model"`          // inner model: "linear" or "mlp"
+	Form    string  `json:"form"`           // "naive", "primal", "dual" or "stream"
+	B       int     `json:"b"`              // mini-batch size, 1..64 (naive needs 1)
+	LR      float64 `json:"lr"`             // base inner learning rate η, (0, 100]
+	Width   string  `json:"width"`          // a preset of D and heads, see Widths
+	LN      bool    `json:"ln"`             // LayerNorm + residual inside f (the official f)
+	Seed    uint64  `json:"seed"`           // seeds embeddings, projections and W0
+	Input   string  `json:"input"`          // a preset of Inputs, or "text" for Text
+	Text    string  `json:"text,omitempty"` // the reader's own text when Input is "text"
+	Backend string  `json:"backend"`        // "auto", "gpu" or "cpu"
+	Speed   float64 `json:"speed"`          // tokens per second while playing, (0, 1000]
+}
+
+// Width is a preset of the layer's width D and heads H (head size d = D/H).
+type Width struct {
+	Name  string
+	D, H  int
+	Label string
+}
+
+// Widths lists the width presets.
+var Widths = []Width{
+	{"small", 32, 2, "D = 32, 2 heads of d = 16"},
+	{"medium", 64, 4, "D = 64, 4 heads of d = 16"},
+	{"wide", 128, 2, "D = 128, 2 heads of d = 64"},
+}
+
+// Inputs lists the input presets; "text" means the scenario's own Text.
+var Inputs = []string{"repeat", "recall", "random", "prose", "text"}
+
+// Default is the scenario a reader lands on.
+func Default() Scenario {
+	return Scenario{Model: "linear", Form: "stream", B: 16, LR: 1, Width: "small", LN: true, Seed: 1, Input: "repeat", Backend: "auto", Speed: 20}
+}
+
+// WidthOf returns the scenario's width preset.
+func (s *Scenario) WidthOf() Width {
+	for _, w := range Widths {
+		if w.Name == s.Width {
+			return w
+		}
+	}
+	return Widths[0]
+}
+
+// FieldError names the scenario field that is wrong.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func bad(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks every field and says which one is wrong.
+func (s *Scenario) Validate() error {
+	oneOf := func(field, v string, allowed ...string) error {
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return bad(field, "%q, want one of %s", v, strings.Join(allowed, ", "))
+	}
+	if err := oneOf("model", s.Model, "linear", "mlp"); err != nil {
+		return err
+	}
+	if err := oneOf("form", s.Form, "naive", "primal", "dual", "stream"); err != nil {
+		return err
+	}
+	if s.B < 1 || s.B > 64 {
+		return bad("b", "%d, want 1..64", s.B)
+	}
+	if s.Form == "naive" && s.B != 1 {
+		return bad("b", "the naive form is online GD: want b = 1, got %d", s.B)
+	}
+	if math.IsNaN(s.LR) || !(s.LR > 0 && s.LR <= 100) {
+		return bad("lr", "%v, want 0 < lr ≤ 100", s.LR)
+	}
+	names := make([]string, len(Widths))
+	for i, w := range Widths {
+		names[i] = w.Name
+	}
+	if err := oneOf("width", s.Width, names...); err != nil {
+		return err
+	}
+	if err := oneOf("input", s.Input, Inputs...); err != nil {
+		return err
+	}
+	if len(s.Text) > MaxText {
+		return bad("text", "%d bytes, want at most %d", len(s.Text), MaxText)
+	}
+	if !utf8.ValidString(s.Text) {
+		return bad("text", "not valid UTF-8")
+	}
+	if s.Input == "text" && strings.TrimSpace(s.Text) == "" {
+		return bad("text", "empty, but input is \"text\"")
+	}
+	if err := oneOf("backend", s.Backend, "auto", "gpu", "cpu"); err != nil {
+		return err
+	}
+	if math.IsNaN(s.Speed) || !(s.Speed > 0 && s.Speed <= 1000) {
+		return bad("speed", "%v, want 0 < speed ≤ 1000", s.Speed)
+	}
+	return nil
+}
+
+// DecodeJSON reads a scenario from JSON strictly: unknown fields and
+// trailing data are errors, missing fields take their defaults, and the
+// result is validated.
+func DecodeJSON(data []byte) (Scenario, error) {
+	s := Default()
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return Scenario{}, bad(te.Field, "want a %s, got a JSON %s", te.Type, te.Value)
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return Scenario{}, bad(strings.Trim(f, `"`), "unknown field")
+		}
+		return Scenario{}, bad("body", "not a valid scenario JSON object: %v", err)
+	}
+	if dec.More() {
+		return Scenario{}, bad("body", "more data after the scenario object")
+	}
+	return s, s.Validate()
+}
+
+// Query encodes the scenario as URL query parameters, leaving out fields
+// that equal the default so that links stay short.
+func (s *Scenario) Query() url.Values {
+	d := Default()
+	q := url.Values{}
+	set := func(k, v, def string) {
+		if v != def {
+			q.Set(k, v)
+		}
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	set("model", s.Model, d.Model)
+	set("form", s.Form, d.Form)
+	set("b", strconv.Itoa(s.B), strconv.Itoa(d.B))
+	set("lr", f(s.LR), f(d.LR))
+	set("width", s.Width, d.Width)
+	set("ln", strconv.FormatBool(s.LN), strconv.FormatBool(d.LN))
+	set("seed", strconv.FormatUint(s.Seed, 10), strconv.FormatUint(d.Seed, 10))
+	set("input", s.Input, d.Input)
+	set("text", s.Text, d.Text)
+	set("backend", s.Backend, d.Backend)
+	set("speed", f(s.Speed), f(d.Speed))
+	return q
+}
+
+// FromQuery reads a scenario from URL query parameters; absent keys take
+// their defaults and unknown keys (embed=1, say) are left to the caller.
+func FromQuery(q url.Values) (Scenario, error) {
+	s := Default()
+	var err error
+	num := func(key string, dst *float64) {
+		if v := q.Get(key); v != "" && err == nil {
+			x, e := strconv.ParseFloat(v, 64)
+			if e != nil {
+				err = bad(key, "%q is not a number", v)
+			}
+			*dst = x
+		}
+	}
+	if v := q.Get("model"); v != "" {
+		s.Model = v
+	}
+	if v := q.Get("form"); v != "" {
+		s.Form = v
+	}
+	if v := q.Get("b"); v != "" {
+		b, e := strconv.Atoi(v)
+		if e != nil {
+			return Scenario{}, bad("b", "%q is not a whole number", v)
+		}
+		s.B = b
+	}
+	num("lr", &s.LR)
+	if v := q.Get("width"); v != "" {
+		s.Width = v
+	}
+	if v := q.Get("ln"); v != "" {
+		ln, e := strconv.ParseBool(v)
+		if e != nil {
+			return Scenario{}, bad("ln", "%q, want true or false", v)
+		}
+		s.LN = ln
+	}
+	if v := q.Get("seed"); v != "" {
+		seed, e := strconv.ParseUint(v, 10, 64)
+		if e != nil {
+			return Scenario{}, bad("seed", "%q is not a whole number ≥ 0", v)
+		}
+		s.Seed = seed
+	}
+	if v := q.Get("input"); v != "" {
+		s.Input = v
+	}
+	if q.Has("text") {
+		s.Text = q.Get("text")
+	}
+	if v := q.Get("backend"); v != "" {
+		s.Backend = v
+	}
+	num("speed", &s.Speed)
+	if err != nil {
+		return Scenario{}, err
+	}
+	return s, s.Validate()
+}
