@@ -1,3 +1,5 @@
 module tttexplainer
 
 go 1.26
+
+require github.com/cogentcore/webgpu v0.23.0

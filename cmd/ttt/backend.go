@@ -1,9 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
+	"tttexplainer/gpu"
 	"tttexplainer/ttt"
 )
 
@@ -13,7 +13,12 @@ func openBackend(name string) (ttt.Backend, func(), error) {
 	case "cpu":
 		return ttt.CPU{}, func() {}, nil
 	case "gpu":
-		return nil, nil, errors.New("the gpu backend is not built yet: the WGSL kernels have not landed; use -backend cpu")
+		be, err := gpu.New()
+		if err != nil {
+			// gpu's errors name the backend and the cause (no adapter: which driver to install).
+			return nil, nil, fmt.Errorf("the gpu backend is unavailable: %w", err)
+		}
+		return be, be.Close, nil
 	}
 	return nil, nil, fmt.Errorf("unknown backend %q (want cpu or gpu)", name)
 }

@@ -1,0 +1,38 @@
+package gpu
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// Params mirrors struct Params of shaders/common.wgsl field for field: twenty
+// 4-byte scalars, 80 bytes, no padding (params_test.go checks this against the
+// WGSL source). Each dispatch gets its own copy in a 256-byte slot of the
+// uniform buffer, chosen by a dynamic offset.
+type Params struct {
+	H, T, D, B                       uint32
+	T0, N, Pos, Reset                uint32
+	Hid, SetStride, St0, W0Off       uint32
+	OutZ, OutW0, OutStart, OutBefore uint32
+	OutAfter, ScrStride              uint32
+	Eps                              float32
+	Pad0                             uint32
+}
+
+const (
+	paramsSize = 80  // bytes of Params, as WGSL lays it out
+	slotSize   = 256 // the default minUniformBufferOffsetAlignment
+)
+
+// put writes p into b[:paramsSize], little-endian as WGSL reads it.
+func (p *Params) put(b []byte) {
+	le := binary.LittleEndian
+	for i, v := range [...]uint32{
+		p.H, p.T, p.D, p.B, p.T0, p.N, p.Pos, p.Reset,
+		p.Hid, p.SetStride, p.St0, p.W0Off,
+		p.OutZ, p.OutW0, p.OutStart, p.OutBefore,
+		p.OutAfter, p.ScrStride, math.Float32bits(p.Eps), p.Pad0,
+	} {
+		le.PutUint32(b[4*i:], v)
+	}
+}

@@ -1,0 +1,121 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+
+	"tttexplainer/shaders"
+	"tttexplainer/ttt"
+)
+
+// RunBare runs the bare TTT-Linear learner of Theorem 1 (ttt.BareTTT) in the
+// dual form: each mini-batch of b tokens is Q W⁰ + tril(Q Kᵀ)(V − K W⁰), which
+// with b = T is causal linear attention. It implements ttt.BareRunner.
+func (be *Backend) RunBare(form ttt.Form, s *ttt.BareSpec, T int) ([]float32, error) {
+	if form != ttt.Dual {
+		return nil, fmt.Errorf("gpu: the bare learner has a dual-form kernel only, not %v", form)
+	}
+	if s == nil {
+		return nil, errors.New("gpu: no bare learner to run")
+	}
+	d, b := s.D, s.B
+	if err := checkPlain(s.Q, s.K, s.V, 1, T, d); err != nil {
+		return nil, err
+	}
+	if b < 1 {
+		return nil, fmt.Errorf("gpu: mini-batch size b = %d, want ≥ 1", b)
+	}
+	b = min(b, T)
+	Z := make([]float32, T*d)
+	sh := shape{model: ttt.Linear, H: 1, T: T, d: d, b: b}
+	var steps []dispatch
+	err := be.plain(Z, sh, shaders.BareDual, &ttt.Seq{XQ: s.Q, XK: s.K, XV: s.V}, func(base Params) []dispatch {
+		for t0 := 0; t0 < T; t0 += b {
+			p := base
+			p.T0, p.N = u32(t0), u32(min(b, T-t0))
+			steps = append(steps, dispatch{shaders.BareDual, p, 1})
+		}
+		return steps
+	})
+	return Z, err
+}
+
+// LinearAttention writes causal linear attention Z = tril(Q Kᵀ) V for H heads
+// (Z, Q, K, V: [H,T,d], head-major). Its CPU twin is ttt.LinearAttention.
+func (be *Backend) LinearAttention(Z, Q, K, V []float32, H, T, d int) error {
+	return be.attention(shaders.AttnLinear, Z, Q, K, V, H, T, d)
+}
+
+// SoftmaxAttention writes causal softmax attention for H heads (Z, Q, K, V:
+// [H,T,d]), without the 1/√d scale. Its CPU twin is ttt.SoftmaxAttention.
+func (be *Backend) SoftmaxAttention(Z, Q, K, V []float32, H, T, d int) error {
+	return be.attention(shaders.AttnSoftmax, Z, Q, K, V, H, T, d)
+}
+
+func (be *Backend) attention(kernel string, Z, Q, K, V []float32, H, T, d int) error {
+	if err := checkPlain(Q, K, V, H, T, d); err != nil {
+		return err
+	}
+	if len(Z) != H*T*d {
+		return fmt.Errorf("gpu: Z has %d values, want H·T·d = %d", len(Z), H*T*d)
+	}
+	groups := (H*T + shaders.RowGroupSize - 1) / shaders.RowGroupSize
+	if groups > maxWorkgroups {
+		return fmt.Errorf("gpu: %d heads × %d tokens need %d workgroups, more than %d", H, T, groups, maxWorkgroups)
+	}
+	sh := shape{model: ttt.Linear, H: H, T: T, d: d, b: 1}
+	return be.plain(Z, sh, kernel, &ttt.Seq{XQ: Q, XK: K, XV: V}, func(base Params) []dispatch {
+		return []dispatch{{kernel, base, groups}}
+	})
+}
+
+func checkPlain(Q, K, V []float32, H, T, d int) error {
+	if H < 1 || T < 1 || d < 1 || d > MaxD {
+		return fmt.Errorf("gpu: H = %d, T = %d, d = %d: want H, T ≥ 1 and 1 ≤ d ≤ %d", H, T, d, MaxD)
+	}
+	if len(Q) != H*T*d || len(K) != H*T*d || len(V) != H*T*d {
+		return fmt.Errorf("gpu: Q, K, V have %d, %d, %d values, want H·T·d = %d", len(Q), len(K), len(V), H*T*d)
+	}
+	for _, a := range [][]float32{Q, K, V} {
+		if !finite(a) {
+			return errors.New("gpu: Q, K or V holds NaN or Inf")
+		}
+	}
+	return nil
+}
+
+// plain runs a kernel that reads only Q, K, V (stored as one [H·T,d] "head"
+// per head: the seq layout is head-major already) and writes Z.
+func (be *Backend) plain(Z []float32, sh shape, kernel string, seq *ttt.Seq, plan func(Params) []dispatch) error {
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if be.pipes == nil {
+		return errors.New("gpu: the backend is closed")
+	}
+	w := be.ws
+	l := newLayout(sh, 1, scratchFloats(kernel, sh.b, sh.d))
+	// packSeq takes one Seq per head; the heads' rows are contiguous, so one
+	// Seq of H·T rows fills the same places.
+	all := make([]float32, l.seqFloats)
+	copy(all, seq.XQ)
+	copy(all[sh.H*sh.T*sh.d:], seq.XK)
+	copy(all[2*sh.H*sh.T*sh.d:], seq.XV)
+	if err := be.upload(w, l, nil, nil, nil); err != nil {
+		return err
+	}
+	if err := w.write(bufSeq, 0, all); err != nil {
+		return err
+	}
+	got, err := w.run(plan(l.params(ttt.DefaultEps)), []readReq{{bufOut, l.outFloats}, {bufSt, l.stFloats}})
+	if err != nil {
+		return err
+	}
+	if err := checkGuards("out", got[0], l.outGuards()); err != nil {
+		return err
+	}
+	if err := checkGuards("state", got[1], l.stGuards()); err != nil {
+		return err
+	}
+	copy(Z, f32s(got[0])[l.outZ:l.outZ+sh.H*sh.T*sh.d])
+	return nil
+}

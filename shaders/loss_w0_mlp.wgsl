@@ -1,0 +1,57 @@
+// loss_w0_mlp.wgsl: ℓ(W0; x_t) for every token of every head of TTT-MLP:
+//
+//   loss_w0[h,t] = mean_d (LN(gelu(k_t W1 + b1) W2 + b2) − (v_t − k_t))²
+//
+// One invocation per (head, token). The hidden layer is never stored: each
+// hidden unit is computed, passed through gelu and folded into the output row.
+// Bindings: P, seq, hp, w0 (W0 at P.w0off), outb (loss_w0).
+// Dispatch: (ceil(H·T/64), 1, 1) workgroups of 64; no barriers.
+// CPU twin: ttt.Head.lossW0 (ttt/inner.go).
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x >= P.H * P.T) {
+    return;
+  }
+  let h = gid.x / P.T;
+  let t = gid.x % P.T;
+  let d = P.d;
+  let hid = P.hid;
+  let k = ik(h, t);
+  let v = iv(h, t);
+  let W1 = oW1(P.w0off, h);
+  let B1 = oB1(P.w0off, h);
+  let W2 = oW2(P.w0off, h);
+  let B2 = oB2(P.w0off, h);
+  var z: array<f32, MAXD>;
+  for (var m = 0u; m < d; m++) {
+    z[m] = w0[B2 + m];
+  }
+  for (var c = 0u; c < hid; c++) {
+    var a = w0[B1 + c];
+    for (var p = 0u; p < d; p++) {
+      a += seq[k + p] * w0[W1 + p * hid + c];
+    }
+    let x = gelu(a);
+    for (var m = 0u; m < d; m++) {
+      z[m] += x * w0[W2 + c * d + m];
+    }
+  }
+  var s = 0.0;
+  for (var m = 0u; m < d; m++) {
+    s += z[m];
+  }
+  let mu = s / f32(d);
+  var ss = 0.0;
+  for (var m = 0u; m < d; m++) {
+    let c = z[m] - mu;
+    ss += c * c;
+  }
+  let r = 1.0 / sqrt(ss / f32(d) + P.eps);
+  var se = 0.0;
+  for (var m = 0u; m < d; m++) {
+    let e = gam(h, m) * (z[m] - mu) * r + bet(h, m) - (seq[v + m] - seq[k + m]);
+    se += e * e;
+  }
+  outb[oL(P.outW0, h, t)] = se / f32(d);
+}

@@ -1,0 +1,78 @@
+// Package shaders holds the WGSL compute kernels of the TTT layers, one op
+// per file, each opening with what it computes, its bindings, its dispatch
+// shape and its CPU twin in package ttt. Every kernel is compiled with
+// common.wgsl (the shared Params uniform, bindings and LayerNorm helpers)
+// in front of it.
+package shaders
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+//go:embed *.wgsl
+var files embed.FS
+
+// Common is the name of the prelude that Source puts in front of every kernel.
+const Common = "common"
+
+// Kernel names, one per .wgsl file.
+const (
+	DualLinear    = "dual_linear"
+	DualMLP       = "dual_mlp"
+	PrimalLinear  = "primal_linear"
+	NaiveLinear   = "naive_linear"
+	StreamLinear  = "stream_linear"
+	StreamMLP     = "stream_mlp"
+	LossW0Linear  = "loss_w0_linear"
+	LossW0MLP     = "loss_w0_mlp"
+	AttnLinear    = "attn_linear"
+	AttnSoftmax   = "attn_softmax"
+	BareDual      = "bare_dual"
+	EntryPoint    = "main"
+	WorkgroupSize = 256 // the per-head kernels' @workgroup_size
+	RowGroupSize  = 64  // the per-token kernels' @workgroup_size
+	MaxD          = 128 // MAXD in common.wgsl: the widest head a kernel holds in registers
+)
+
+// Names lists the kernels (every .wgsl file but the common prelude), sorted.
+func Names() []string {
+	ents, _ := fs.ReadDir(files, ".")
+	var out []string
+	for _, e := range ents {
+		n := strings.TrimSuffix(e.Name(), ".wgsl")
+		if n != Common {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Raw returns the text of one .wgsl file as it is stored.
+func Raw(name string) (string, error) {
+	b, err := files.ReadFile(name + ".wgsl")
+	if err != nil {
+		return "", fmt.Errorf("shaders: no kernel %q", name)
+	}
+	return string(b), nil
+}
+
+// Source returns the full WGSL of a kernel: common.wgsl, then the kernel.
+func Source(name string) (string, error) {
+	if name == Common {
+		return "", fmt.Errorf("shaders: %q is the prelude, not a kernel", name)
+	}
+	k, err := Raw(name)
+	if err != nil {
+		return "", err
+	}
+	c, err := Raw(Common)
+	if err != nil {
+		return "", err
+	}
+	return c + "\n" + k, nil
+}
