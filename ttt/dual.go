@@ -69,10 +69,12 @@ func (st *DualState) Step(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []flo
 
 	matmul(zk, K, W.W, n, d, d) // Zk = K W⁰ + b⁰        [n,d] @ [d,d] -> [n,d]
 	addRows(zk, W.B)
-	sub(target, V, K) // the target is v − k
+	for i := 0; i < n; i++ {
+		hd.target(target[i*d:(i+1)*d], V[i*d:(i+1)*d], K[i*d:(i+1)*d]) // v − k (v when Plain)
+	}
 	for i := 0; i < n; i++ {
 		r := i * d
-		lossStart[i] = LNL2Grad(g[r:r+d], zk[r:r+d], target[r:r+d], hd.Gamma, hd.Beta, hd.Eps) // G [n,d]
+		lossStart[i] = hd.lossGrad(g[r:r+d], zk[r:r+d], target[r:r+d]) // G [n,d]
 	}
 
 	matmul(zq, Q, W.W, n, d, d) // Q W⁰ + b⁰              [n,d] @ [d,d] -> [n,d]
@@ -81,8 +83,7 @@ func (st *DualState) Step(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []flo
 	attnSub(zq, st.M, g, n, d)       // Zbar = Q W⁰ + b⁰ − (E ⊙ (Q Kᵀ + 1)) G
 	for i := 0; i < n; i++ {
 		r := i * d
-		LayerNorm(Z[r:r+d], zq[r:r+d], hd.Gamma, hd.Beta, hd.Eps)
-		addTo(Z[r:r+d], Q[r:r+d]) // z = q + LN(Zbar)
+		hd.output(Z[r:r+d], zq[r:r+d], Q[r:r+d]) // z = q + LN(Zbar)
 	}
 
 	// The losses at W_i and W_{i−1}: the same identity with K in place of Q.
@@ -96,7 +97,7 @@ func (st *DualState) Step(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []flo
 			r := i * d
 			copy(st.row, zk[r:r+d])
 			rowAttnSub(st.row, st.M[i*n:i*n+i+1], g, d)
-			loss[i] = LNLoss(st.row, target[r:r+d], hd.Gamma, hd.Beta, hd.Eps)
+			loss[i] = hd.loss(st.row, target[r:r+d])
 		}
 	}
 
@@ -152,10 +153,12 @@ func (st *DualState) stepMLP(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []
 	}
 	matmul(z2, x2, W.W2, n, h, d) // Z2 = X2 W2 + b2       [n,4d] @ [4d,d] -> [n,d]
 	addRows(z2, W.B2)
-	sub(target, V, K)
+	for i := 0; i < n; i++ {
+		hd.target(target[i*d:(i+1)*d], V[i*d:(i+1)*d], K[i*d:(i+1)*d])
+	}
 	for i := 0; i < n; i++ {
 		r := i * d
-		lossStart[i] = LNL2Grad(g2[r:r+d], z2[r:r+d], target[r:r+d], hd.Gamma, hd.Beta, hd.Eps) // G2 [n,d]
+		lossStart[i] = hd.lossGrad(g2[r:r+d], z2[r:r+d], target[r:r+d]) // G2 [n,d]
 	}
 	matmulBT(g1, g2, W.W2, n, d, h) // G2 W2ᵀ             [n,d] @ [d,4d] -> [n,4d]
 	for i, v := range z1 {
@@ -170,8 +173,7 @@ func (st *DualState) stepMLP(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []
 	st.layer2(zq, zb1, n, lr)    // Zbar2
 	for i := 0; i < n; i++ {
 		r := i * d
-		LayerNorm(Z[r:r+d], zq[r:r+d], hd.Gamma, hd.Beta, hd.Eps)
-		addTo(Z[r:r+d], Q[r:r+d])
+		hd.output(Z[r:r+d], zq[r:r+d], Q[r:r+d])
 	}
 
 	// Losses at W_i and W_{i−1}: K in place of Q, starting from Z1 = K W1 + b1.
@@ -186,7 +188,7 @@ func (st *DualState) stepMLP(Z, lossStart, lossBefore, lossAfter, Q, K, V, lr []
 		st.layer2shift(zq, zb1, n, lr, shift)
 		for i := 0; i < n; i++ {
 			r := i * d
-			loss[i] = LNLoss(zq[r:r+d], target[r:r+d], hd.Gamma, hd.Beta, hd.Eps)
+			loss[i] = hd.loss(zq[r:r+d], target[r:r+d])
 		}
 	}
 

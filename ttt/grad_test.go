@@ -56,9 +56,14 @@ func centralDiff(x []float32, i int, f func() float64) float64 {
 // models, as scratch.grad and scratch.step compute it for the forms.
 func TestInnerGradFiniteDifference(t *testing.T) {
 	for _, m := range []Model{Linear, MLP} {
-		for _, d := range []int{4, 7} {
-			t.Run(fmt.Sprintf("%v/d=%d", m, d), func(t *testing.T) {
+		for _, c := range []struct {
+			d     int
+			plain bool
+		}{{4, false}, {7, false}, {5, true}} {
+			d := c.d
+			t.Run(fmt.Sprintf("%v/d=%d/plain=%v", m, d, c.plain), func(t *testing.T) {
 				p := RandomProblem(m, 2, d, 1, uint64(10+d))
+				p.Head.Plain = c.plain
 				hd, w := &p.Head, p.W0
 				k, v := p.Seq.XK[:d], p.Seq.XV[:d]
 				s := newScratch(m, d)
@@ -67,7 +72,7 @@ func TestInnerGradFiniteDifference(t *testing.T) {
 				s.step(grad, -1, k) // zero − (−1)·∇ = ∇
 				loss := func() float64 {
 					s2 := newScratch(m, d)
-					sub(s2.target, v, k)
+					hd.target(s2.target, v, k)
 					return float64(s2.loss(hd, w, k, s2.target)) * float64(d) / 2
 				}
 				gs := grad.Tensors()

@@ -52,6 +52,7 @@ type Head struct {
 	Beta  []float32 // [d] β of the LayerNorm inside f
 	Tau   []float32 // [b] learnable offsets of the 1/i token scale
 	Eps   float32   // LayerNorm epsilon
+	Plain bool      // f = f_res: no LayerNorm or residual, target v (see objective.go)
 }
 
 // Scale returns s_i = max(0, 1/i + τ_i) for the position i = pos+1 inside a mini-batch.

@@ -38,25 +38,24 @@ func (s *scratch) fres(z, x []float32, w *Weights) {
 	addTo(z, w.B2)
 }
 
-// loss returns ℓ's MSE for the token (k, target) at w.
+// loss returns the MSE of the token (k, target) at w.
 func (s *scratch) loss(hd *Head, w *Weights, k, target []float32) float32 {
 	s.fres(s.z, k, w)
-	return LNLoss(s.z, target, hd.Gamma, hd.Beta, hd.Eps)
+	return hd.loss(s.z, target)
 }
 
-// output writes z = q + LN(f_res(q; w)).
+// output writes z = f(q; w) = q + LN(f_res(q; w)).
 func (s *scratch) output(hd *Head, z []float32, w *Weights, q []float32) {
 	s.fres(z, q, w)
-	LayerNorm(z, z, hd.Gamma, hd.Beta, hd.Eps)
-	addTo(z, q)
+	hd.output(z, z, q)
 }
 
-// grad takes token (k, v) at w: it sets target = v − k, g = ∂ℓ/∂z (and for the
+// grad takes token (k, v) at w: it sets the target (v − k), g = ∂ℓ/∂z (and for the
 // MLP x2 and g1 = (g W2ᵀ) ⊙ gelu'(z1)) and returns the token's MSE at w.
 func (s *scratch) grad(hd *Head, w *Weights, k, v []float32) float32 {
-	sub(s.target, v, k)
+	hd.target(s.target, v, k)
 	s.fres(s.z, k, w)
-	mse := LNL2Grad(s.g, s.z, s.target, hd.Gamma, hd.Beta, hd.Eps)
+	mse := hd.lossGrad(s.g, s.z, s.target)
 	if w.Model == MLP {
 		h := Hidden(w.D)
 		for i := 0; i < h; i++ {
@@ -93,10 +92,10 @@ func (hd *Head) lossW0(dst []float32, W0 *Weights, in *Seq) {
 		n := min(block, len(dst)-t0)
 		K, V := in.XK[t0*d:(t0+n)*d], in.XV[t0*d:(t0+n)*d]
 		fresRows(z[:n*d], K, W0, n, z1, x2)
-		sub(target[:n*d], V, K)
 		for i := 0; i < n; i++ {
 			r := i * d
-			dst[t0+i] = LNLoss(z[r:r+d], target[r:r+d], hd.Gamma, hd.Beta, hd.Eps)
+			hd.target(target[r:r+d], V[r:r+d], K[r:r+d])
+			dst[t0+i] = hd.loss(z[r:r+d], target[r:r+d])
 		}
 	}
 }

@@ -64,6 +64,29 @@ func TestLadderMiniBatch(t *testing.T) {
 	}
 }
 
+// TestLadderPlain: the forms agree with LN and residual switched off too.
+func TestLadderPlain(t *testing.T) {
+	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
+		for _, d := range []int{7, 16} {
+			for _, b := range []int{1, 3, 16} {
+				p := ttt.RandomProblem(m, 2*b+b/2+1, d, b, uint64(77*d+b))
+				p.Head.Plain = true
+				primal := run(t, ttt.Primal, p)
+				what := fmt.Sprintf("plain %v d=%d b=%d", m, d, b)
+				expectSame(t, what+" dual vs primal", run(t, ttt.Dual, p), primal)
+				expectSame(t, what+" stream vs primal", run(t, ttt.Stream, p), primal)
+				if b == 1 {
+					expectSame(t, what+" naive vs primal", run(t, ttt.Naive, p), primal)
+				}
+				p.Head.Plain = false
+				if ttt.CompareArray("Z", run(t, ttt.Dual, p)["Z"], primal["Z"], ttt.AbsTol, ttt.RelTol).OK() {
+					t.Errorf("%s: Z is the same with LN on and off", what)
+				}
+			}
+		}
+	}
+}
+
 // TestBatchGD runs b = T, one mini-batch over the whole sequence.
 func TestBatchGD(t *testing.T) {
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {

@@ -31,6 +31,7 @@ type Layer struct {
 	ThetaO              []float32 // [D,D]
 	W0                  []*Weights
 	Eps                 float32
+	Plain               bool // inner f without LayerNorm and residual (Head.Plain)
 }
 
 // HeadSize is d = D/H.
@@ -106,7 +107,7 @@ func (l *Layer) Heads(U []float32, T int) []HeadInput {
 		seq := &Seq{XQ: headSlice(XQ, T, D, h, d), XK: headSlice(XK, T, D, h, d), XV: headSlice(XV, T, D, h, d), LR: make([]float32, T)}
 		LearningRate(seq.LR, U, l.ThetaLR[h*D:(h+1)*D], l.BLR[h], l.BaseLR, l.LRMult, T, D, d)
 		heads[h] = HeadInput{
-			Head: &Head{Model: l.Model, D: d, B: l.B, Gamma: l.Gamma[h*d : (h+1)*d], Beta: l.Beta[h*d : (h+1)*d], Tau: l.Tau, Eps: l.Eps},
+			Head: &Head{Model: l.Model, D: d, B: l.B, Gamma: l.Gamma[h*d : (h+1)*d], Beta: l.Beta[h*d : (h+1)*d], Tau: l.Tau, Eps: l.Eps, Plain: l.Plain},
 			W0:   l.W0[h],
 			Seq:  seq,
 		}

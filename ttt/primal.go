@@ -29,7 +29,7 @@ func (hd *Head) primal(out *Result, W0 *Weights, in *Seq) {
 		for i := 0; i < n; i++ {
 			t := t0 + i
 			q, k, v := in.XQ[t*d:(t+1)*d], in.XK[t*d:(t+1)*d], in.XV[t*d:(t+1)*d]
-			sub(s.target, v, k)
+			hd.target(s.target, v, k)
 			s.output(hd, out.Z[t*d:(t+1)*d], Wi[i], q)
 			out.LossAfter[t] = s.loss(hd, Wi[i], k, s.target)
 			prev := start

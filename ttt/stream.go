@@ -39,7 +39,7 @@ type Losses struct {
 func (st *StreamState) Step(z, q, k, v []float32, lr float32) Losses {
 	hd, s := st.hd, st.s
 	var l Losses
-	sub(s.target, v, k)
+	hd.target(s.target, v, k)
 	l.W0 = s.loss(hd, st.init, k, s.target)
 	l.Before = s.loss(hd, st.cur, k, s.target)
 	// grad leaves g (and the MLP's x2, g1) for step: nothing may run f_res in between.
