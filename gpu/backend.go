@@ -123,13 +123,10 @@ func (be *Backend) Stats() Stats {
 	return be.stats
 }
 
-// Supports reports whether the backend has kernels for a form of a model:
-// every form of TTT-Linear; the dual and stream forms of TTT-MLP.
+// Supports reports whether the backend has a kernel for a form of a model:
+// it has every form of both inner models.
 func Supports(m ttt.Model, f ttt.Form) bool {
-	if m == ttt.MLP {
-		return f == ttt.Dual || f == ttt.Stream
-	}
-	return f == ttt.Naive || f == ttt.Primal || f == ttt.Dual || f == ttt.Stream
+	return (m == ttt.Linear || m == ttt.MLP) && (f == ttt.Naive || f == ttt.Primal || f == ttt.Dual || f == ttt.Stream)
 }
 
 // Run computes one form over several heads that share their model, d, b and
@@ -207,20 +204,10 @@ func checkHeads(form ttt.Form, heads []ttt.HeadInput) (shape, error) {
 	if form == ttt.Naive && s.b != 1 {
 		return shape{}, fmt.Errorf("gpu: the naive form is online GD (b = 1), these heads have b = %d: use primal, dual or stream", s.b)
 	}
-	if !Supports(s.model, form) {
-		return shape{}, fmt.Errorf("gpu: no %v kernel for TTT-%s: the GPU runs TTT-MLP in the dual and stream forms only", form, modelName(s.model))
-	}
 	if uint64(s.H)*uint64(s.T)*uint64(s.d+4) >= math.MaxUint32/4 {
 		return shape{}, fmt.Errorf("gpu: %d heads × %d tokens is too large for 32-bit indices", s.H, s.T)
 	}
 	return s, nil
-}
-
-func modelName(m ttt.Model) string {
-	if m == ttt.MLP {
-		return "MLP"
-	}
-	return "Linear"
 }
 
 func finite(v []float32) bool {
@@ -241,8 +228,12 @@ func (be *Backend) run(w *workspace, form ttt.Form, s shape, heads []ttt.HeadInp
 		kernel, nsets = shaders.StreamMLP, 3
 	case form == ttt.Stream:
 		kernel, nsets = shaders.StreamLinear, 3
-	case s.model == ttt.MLP:
+	case s.model == ttt.MLP && form == ttt.Dual:
 		kernel, lossKernel = shaders.DualMLP, shaders.LossW0MLP
+	case s.model == ttt.MLP && form == ttt.Primal:
+		kernel, lossKernel = shaders.PrimalMLP, shaders.LossW0MLP
+	case s.model == ttt.MLP:
+		kernel, lossKernel = shaders.NaiveMLP, shaders.LossW0MLP
 	case form == ttt.Dual:
 		kernel, lossKernel = shaders.DualLinear, shaders.LossW0Linear
 	case form == ttt.Primal:
@@ -273,7 +264,7 @@ func (be *Backend) run(w *workspace, form ttt.Form, s shape, heads []ttt.HeadInp
 	if lossKernel != "" {
 		steps = append(steps, dispatch{lossKernel, base, (s.H*s.T + shaders.RowGroupSize - 1) / shaders.RowGroupSize})
 	}
-	if kernel == shaders.StreamLinear || kernel == shaders.StreamMLP || kernel == shaders.NaiveLinear {
+	if kernel == shaders.StreamLinear || kernel == shaders.StreamMLP || kernel == shaders.NaiveLinear || kernel == shaders.NaiveMLP {
 		for t := 0; t < s.T; t++ {
 			p := base
 			p.T0, p.N, p.Pos = u32(t), 1, u32(t%s.b)

@@ -67,8 +67,8 @@ func TestParamsMirrorsWGSL(t *testing.T) {
 func TestShaderHeaders(t *testing.T) {
 	be := backend(t)
 	names := shaders.Names()
-	if len(names) != 11 {
-		t.Fatalf("shaders.Names() = %v, want the 11 kernels", names)
+	if len(names) != 14 {
+		t.Fatalf("shaders.Names() = %v, want the 14 kernels", names)
 	}
 	for _, n := range names {
 		src, err := shaders.Raw(n)
@@ -167,10 +167,10 @@ func TestBadInput(t *testing.T) {
 			h[1] = problems(ttt.Linear, 1, 10, 6, 4, 1)[0]
 			return h, ttt.Dual
 		},
-		"naive at b=4": func() ([]ttt.HeadInput, ttt.Form) { return good(), ttt.Naive },
-		"mlp primal":   func() ([]ttt.HeadInput, ttt.Form) { return problems(ttt.MLP, 1, 10, 8, 4, 1), ttt.Primal },
-		"d too large":  func() ([]ttt.HeadInput, ttt.Form) { return problems(ttt.Linear, 1, 3, MaxD+1, 1, 1), ttt.Dual },
-		"b too large":  func() ([]ttt.HeadInput, ttt.Form) { return problems(ttt.Linear, 1, 70, 4, MaxB+1, 1), ttt.Dual },
+		"naive at b=4":  func() ([]ttt.HeadInput, ttt.Form) { return good(), ttt.Naive },
+		"mlp naive b=4": func() ([]ttt.HeadInput, ttt.Form) { return problems(ttt.MLP, 1, 10, 8, 4, 1), ttt.Naive },
+		"d too large":   func() ([]ttt.HeadInput, ttt.Form) { return problems(ttt.Linear, 1, 3, MaxD+1, 1, 1), ttt.Dual },
+		"b too large":   func() ([]ttt.HeadInput, ttt.Form) { return problems(ttt.Linear, 1, 70, 4, MaxB+1, 1), ttt.Dual },
 		"W0 wrong size": func() ([]ttt.HeadInput, ttt.Form) {
 			h := good()
 			h[0].W0 = ttt.NewWeights(ttt.Linear, 4)
@@ -189,8 +189,8 @@ func TestBadInput(t *testing.T) {
 	if err := be.LinearAttention(make([]float32, 8), make([]float32, 8), make([]float32, 8), make([]float32, 7), 1, 2, 4); err == nil {
 		t.Error("LinearAttention with a short V returned no error")
 	}
-	if _, err := be.RunBare(ttt.Primal, &ttt.BareSpec{D: 4, B: 2, Q: make([]float32, 8), K: make([]float32, 8), V: make([]float32, 8)}, 2); err == nil {
-		t.Error("RunBare(primal) returned no error")
+	if _, err := be.RunBare(ttt.Naive, &ttt.BareSpec{D: 4, B: 2, Q: make([]float32, 8), K: make([]float32, 8), V: make([]float32, 8)}, 2); err == nil {
+		t.Error("RunBare(naive) at b = 2 returned no error")
 	}
 	if err := validationError(be); err == nil {
 		t.Error("a dynamic offset past the uniform buffer gave no error")

@@ -15,7 +15,7 @@ func GoldenForms(c *ttt.Case) []ttt.Form {
 	case ttt.LayerCase:
 		m, b = c.Layer.Model, c.Layer.B
 	case ttt.EquivalenceCase:
-		return []ttt.Form{ttt.Dual}
+		m, b = ttt.Linear, c.Bare.B
 	}
 	var out []ttt.Form
 	for _, f := range ttt.Forms {

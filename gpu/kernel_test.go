@@ -64,21 +64,23 @@ func TestKernelsVsCPU(t *testing.T) {
 	}
 }
 
-// TestBareVsCPU checks the bare learner's kernel against ttt.BareTTT, with
+// TestBareVsCPU checks the bare learner's kernels against ttt.BareTTT, with
 // several mini-batch sizes (b = T is causal linear attention).
 func TestBareVsCPU(t *testing.T) {
 	be := backend(t)
 	for _, tc := range []struct{ T, d, b int }{{23, 7, 5}, {40, 16, 16}, {33, 12, 33}, {9, 4, 1}} {
 		rng := rand.New(rand.NewPCG(uint64(tc.T), 7))
 		Q, K, V := randn(rng, tc.T*tc.d, 0.3), randn(rng, tc.T*tc.d, 0.3), randn(rng, tc.T*tc.d, 1)
-		want := make([]float32, tc.T*tc.d)
-		ttt.BareTTT(ttt.Dual, want, Q, K, V, tc.T, tc.d, tc.b)
-		got, err := be.RunBare(ttt.Dual, &ttt.BareSpec{D: tc.d, B: tc.b, Q: Q, K: K, V: V}, tc.T)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if df := compare32(fmt.Sprintf("bare T=%d d=%d b=%d", tc.T, tc.d, tc.b), got, want); !df.OK() {
-			t.Error(df)
+		for _, f := range []ttt.Form{ttt.Primal, ttt.Dual} {
+			want := make([]float32, tc.T*tc.d)
+			ttt.BareTTT(f, want, Q, K, V, tc.T, tc.d, tc.b)
+			got, err := be.RunBare(f, &ttt.BareSpec{D: tc.d, B: tc.b, Q: Q, K: K, V: V}, tc.T)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if df := compare32(fmt.Sprintf("bare %v T=%d d=%d b=%d", f, tc.T, tc.d, tc.b), got, want); !df.OK() {
+				t.Error(df)
+			}
 		}
 	}
 }

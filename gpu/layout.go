@@ -114,14 +114,20 @@ func scratchFloats(kernel string, b, d int) int {
 		return 6*b*h + 5*b*d + 6*b*b
 	case shaders.PrimalLinear:
 		return 6*b*d + b*d*d
+	case shaders.PrimalMLP:
+		return 6*b*h + 5*b*d + b*(2*d*h+h+d)
 	case shaders.NaiveLinear:
 		return 4 * d
+	case shaders.NaiveMLP:
+		return 5*h + 4*d
 	case shaders.StreamLinear:
 		return 6 * d
 	case shaders.StreamMLP:
 		return 7*h + 6*d
 	case shaders.BareDual:
 		return 2*b*d + b*b
+	case shaders.BarePrimal:
+		return b*d + b*d*d
 	}
 	return 0
 }

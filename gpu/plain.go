@@ -8,12 +8,14 @@ import (
 	"tttexplainer/ttt"
 )
 
-// RunBare runs the bare TTT-Linear learner of Theorem 1 (ttt.BareTTT) in the
-// dual form: each mini-batch of b tokens is Q W⁰ + tril(Q Kᵀ)(V − K W⁰), which
-// with b = T is causal linear attention. It implements ttt.BareRunner.
+// RunBare runs the bare TTT-Linear learner of Theorem 1 (ttt.BareTTT). The
+// dual form computes each mini-batch of b tokens as Q W⁰ + tril(Q Kᵀ)(V − K W⁰),
+// which with b = T is causal linear attention; every other form is the primal
+// one, each token with its own materialised W_i, as ttt.BareTTT does. It
+// implements ttt.BareRunner.
 func (be *Backend) RunBare(form ttt.Form, s *ttt.BareSpec, T int) ([]float32, error) {
-	if form != ttt.Dual {
-		return nil, fmt.Errorf("gpu: the bare learner has a dual-form kernel only, not %v", form)
+	if form != ttt.Naive && form != ttt.Primal && form != ttt.Dual && form != ttt.Stream {
+		return nil, fmt.Errorf("gpu: unknown form %v", form)
 	}
 	if s == nil {
 		return nil, errors.New("gpu: no bare learner to run")
@@ -25,15 +27,22 @@ func (be *Backend) RunBare(form ttt.Form, s *ttt.BareSpec, T int) ([]float32, er
 	if b < 1 {
 		return nil, fmt.Errorf("gpu: mini-batch size b = %d, want ≥ 1", b)
 	}
+	if form == ttt.Naive && b != 1 {
+		return nil, fmt.Errorf("gpu: the naive form is online GD (b = 1), this case has b = %d: use primal, dual or stream", b)
+	}
 	b = min(b, T)
+	kernel := shaders.BarePrimal
+	if form == ttt.Dual {
+		kernel = shaders.BareDual
+	}
 	Z := make([]float32, T*d)
 	sh := shape{model: ttt.Linear, H: 1, T: T, d: d, b: b}
-	var steps []dispatch
-	err := be.plain(Z, sh, shaders.BareDual, &ttt.Seq{XQ: s.Q, XK: s.K, XV: s.V}, func(base Params) []dispatch {
+	err := be.plain(Z, sh, kernel, &ttt.Seq{XQ: s.Q, XK: s.K, XV: s.V}, func(base Params) []dispatch {
+		var steps []dispatch
 		for t0 := 0; t0 < T; t0 += b {
 			p := base
 			p.T0, p.N = u32(t0), u32(min(b, T-t0))
-			steps = append(steps, dispatch{shaders.BareDual, p, 1})
+			steps = append(steps, dispatch{kernel, p, 1})
 		}
 		return steps
 	})

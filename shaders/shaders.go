@@ -24,7 +24,9 @@ const (
 	DualLinear    = "dual_linear"
 	DualMLP       = "dual_mlp"
 	PrimalLinear  = "primal_linear"
+	PrimalMLP     = "primal_mlp"
 	NaiveLinear   = "naive_linear"
+	NaiveMLP      = "naive_mlp"
 	StreamLinear  = "stream_linear"
 	StreamMLP     = "stream_mlp"
 	LossW0Linear  = "loss_w0_linear"
@@ -32,6 +34,7 @@ const (
 	AttnLinear    = "attn_linear"
 	AttnSoftmax   = "attn_softmax"
 	BareDual      = "bare_dual"
+	BarePrimal    = "bare_primal"
 	EntryPoint    = "main"
 	WorkgroupSize = 256 // the per-head kernels' @workgroup_size
 	RowGroupSize  = 64  // the per-token kernels' @workgroup_size
