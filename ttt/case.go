@@ -2,6 +2,7 @@ package ttt
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -72,16 +73,19 @@ func ReadCase(path string) (*Case, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > MaxCaseBytes {
-		return nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for a case", path, st.Size(), MaxCaseBytes)
-	}
-	data, err := os.ReadFile(path)
+	return ReadCaseFrom(f, path)
+}
+
+// ReadCaseFrom reads and validates a case from r; name prefixes its errors.
+// It stops reading past MaxCaseBytes, so a huge input is refused, not loaded.
+func ReadCaseFrom(r io.Reader, name string) (*Case, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxCaseBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c, err := DecodeCase(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return c, nil
 }
@@ -90,7 +94,7 @@ func ReadCase(path string) (*Case, error) {
 // field and what was expected; it never panics on any input.
 func DecodeCase(data []byte) (*Case, error) {
 	if len(data) > MaxCaseBytes {
-		return nil, fmt.Errorf("%d bytes, larger than the %d-byte limit for a case", len(data), MaxCaseBytes)
+		return nil, fmt.Errorf("larger than the %d-byte limit for a case", MaxCaseBytes)
 	}
 	v, err := decodeJSON(data)
 	if err != nil {

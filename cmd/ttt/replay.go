@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 
 	"tttexplainer/ttt"
 )
@@ -32,17 +33,23 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // replay runs one case from its inputs only and prints the outputs, whole or not at all.
 func replay(args []string, stdout io.Writer) error {
-	fs := newFlags("replay", "[-backend cpu|gpu] [-form naive|primal|dual|stream] FILE.json")
+	fs := newFlags("replay", "[-backend cpu|gpu] [-form naive|primal|dual|stream] FILE.json|-")
 	backend := fs.String("backend", "cpu", "backend: cpu or gpu")
 	formName := fs.String("form", "", "form: naive, primal, dual or stream (default: the case's scheme)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() != 1 { // FILE.json, or - for standard input
 		fs.Usage()
 		return errUsage
 	}
-	c, err := ttt.ReadCase(fs.Arg(0))
+	var c *ttt.Case
+	var err error
+	if fs.Arg(0) == "-" {
+		c, err = ttt.ReadCaseFrom(os.Stdin, "stdin")
+	} else {
+		c, err = ttt.ReadCase(fs.Arg(0))
+	}
 	if err != nil {
 		return err
 	}
