@@ -5,10 +5,13 @@ It computes what the Go dual form computes for one head: Z, the per-token
 losses at W0, at the mini-batch start, before and after each token's step,
 and the final weights. `--check CASE.json` replays a reference case and
 prints the max error; `--bench` times T = 2048, d = 64, b = 16 on seeded
-inputs and prints the median tokens/s.
+inputs and prints the median tokens/s; `--make-case` writes a new TTT-Linear
+head case (any T, D, d, b, seed) with numpy's float64 outputs, which the Go
+tests replay as cases the project has never seen.
 
     python3 bench/numpy_dual.py --check ttt/golden/testdata/linear_T56_b16_dual.json
     python3 bench/numpy_dual.py --bench
+    python3 bench/numpy_dual.py --make-case -T 45 -D 10 -d 7 -b 5 --seed 3 > case.json
 """
 import argparse
 import json
@@ -66,8 +69,7 @@ def dual(XQ, XK, XV, lr, W, b, gamma, beta, tau, B):
     return Z, loss, W, b
 
 
-def check(path):
-    c = json.load(open(path))
+def run_case(c):
     x = c["inputs"]
     X = np.array(x["X"])
     th, ep, nm, w0 = x["theta"], x["eta_params"], x["ttt_norm"], x["W0"]
@@ -76,8 +78,13 @@ def check(path):
     d = c["d"]
     XQ, XK, XV = X @ np.array(th["Q"]), X @ np.array(th["K"]), X @ np.array(th["V"])
     lr = ep["base_lr"] * ep.get("lr_mult", 1.0) / (1 + np.exp(-(X @ np.array(ep["theta_lr"]) + ep["b_lr"]))) / d
-    Z, loss, W, b = dual(XQ, XK, XV, lr, np.array(w0["W"]), np.array(w0["b"]),
-                         np.array(nm["gamma"]), np.array(nm["beta"]), np.array(ep["tau"]), c["mini_batch_size"])
+    return dual(XQ, XK, XV, lr, np.array(w0["W"]), np.array(w0["b"]),
+                np.array(nm["gamma"]), np.array(nm["beta"]), np.array(ep["tau"]), c["mini_batch_size"])
+
+
+def check(path):
+    c = json.load(open(path))
+    Z, loss, W, b = run_case(c)
     want = c["expected"]
     errs = {"Z": np.abs(Z - np.array(want["Z"])).max(),
             "final.W": np.abs(W - np.array(want["final"]["W"])).max(),
@@ -86,6 +93,25 @@ def check(path):
         errs[k] = np.abs(v - np.array(want[k])).max()
     print(json.dumps({k: float(v) for k, v in errs.items()}))
     return max(errs.values())
+
+
+def make_case(T, D, d, B, seed):
+    rng = np.random.default_rng(seed)
+    m = lambda r, k, std: (std * rng.standard_normal((r, k))).tolist()
+    v = lambda n, mean, std: (mean + std * rng.standard_normal(n)).tolist()
+    c = {"case": f"numpy_linear_T{T}_D{D}_d{d}_b{B}_seed{seed}", "kind": "linear", "T": T, "D": D, "d": d,
+         "mini_batch_size": B, "scheme": "naive_online" if B == 1 else "dual", "share_qk": False,
+         "rope_period": None, "ln_eps": EPS, "seed": seed,
+         "inputs": {"X": m(T, D, 1.0),
+                    "theta": {"Q": m(D, d, D ** -0.5), "K": m(D, d, D ** -0.5), "V": m(D, d, D ** -0.5)},
+                    "eta_params": {"theta_lr": v(D, 0, D ** -0.5), "b_lr": 0.1, "base_lr": 1.0,
+                                   "tau": v(B, 0, 0.05), "lr_mult": 1.0},
+                    "ttt_norm": {"gamma": v(d, 1, 0.2), "beta": v(d, 0, 0.1)},
+                    "W0": {"W": m(d, d, d ** -0.5), "b": v(d, 0, 0.1)}}}
+    Z, loss, W, b = run_case(c)
+    c["expected"] = {"Z": Z.tolist(), **{k: x.tolist() for k, x in loss.items()},
+                     "final": {"W": W.tolist(), "b": b.tolist()}}
+    print(json.dumps(c))
 
 
 def bench(T, d, B, runs):
@@ -109,6 +135,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--check")
     ap.add_argument("--bench", action="store_true")
+    ap.add_argument("--make-case", action="store_true")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("-D", type=int, default=0, help="input width for --make-case (default d)")
     ap.add_argument("-T", type=int, default=2048)
     ap.add_argument("-d", type=int, default=64)
     ap.add_argument("-b", type=int, default=16)
@@ -116,4 +145,7 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.check:
         raise SystemExit(0 if check(a.check) < 1e-9 else 1)
+    if a.make_case:
+        make_case(a.T, a.D or a.d, a.d, a.b, a.seed)
+        raise SystemExit(0)
     bench(a.T, a.d, a.b, a.runs)
