@@ -250,8 +250,8 @@ func (be *Backend) run(w *workspace, form ttt.Form, s shape, heads []ttt.HeadInp
 	}
 	eps := hs[0].Eps
 	for _, h := range hs[1:] {
-		if h.Eps != eps {
-			return nil, errors.New("gpu: the heads of one call must share the LayerNorm eps")
+		if h.Eps != eps || h.Plain != hs[0].Plain {
+			return nil, errors.New("gpu: the heads of one call must share the LayerNorm eps and Plain")
 		}
 	}
 	if err := be.upload(w, l, hs, seqs, w0s); err != nil {
@@ -261,6 +261,9 @@ func (be *Backend) run(w *workspace, form ttt.Form, s shape, heads []ttt.HeadInp
 	// The plan: ℓ(W0) over all tokens, then one dispatch per mini-batch (or token).
 	var steps []dispatch
 	base := l.params(eps)
+	if hs[0].Plain {
+		base.Plain = 1
+	}
 	if lossKernel != "" {
 		steps = append(steps, dispatch{lossKernel, base, (s.H*s.T + shaders.RowGroupSize - 1) / shaders.RowGroupSize})
 	}

@@ -55,7 +55,7 @@ func TestParamsMirrorsWGSL(t *testing.T) {
 		t.Fatalf("Params: WGSL %d bytes, Go %d, paramsSize %d (want equal, a multiple of 16)", off, typ.Size(), paramsSize)
 	}
 	var b [paramsSize]byte
-	p := Params{H: 1, Eps: 1e-6, Pad0: 7}
+	p := Params{H: 1, Eps: 1e-6, Plain: 7}
 	p.put(b[:])
 	if b[0] != 1 || math.Float32frombits(uint32(b[72])|uint32(b[73])<<8|uint32(b[74])<<16|uint32(b[75])<<24) != 1e-6 || b[76] != 7 {
 		t.Fatalf("put wrote % x", b)

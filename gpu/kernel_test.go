@@ -17,6 +17,14 @@ func problems(m ttt.Model, H, T, d, b int, seed uint64) []ttt.HeadInput {
 	return in
 }
 
+// plain switches the heads to f = f_res (no LayerNorm, no residual, target v).
+func plain(in []ttt.HeadInput) []ttt.HeadInput {
+	for _, h := range in {
+		h.Head.Plain = true
+	}
+	return in
+}
+
 // tokens returns a T that is not a multiple of b (for b > 1), so that the last
 // mini-batch is partial.
 func tokens(b int) int {
@@ -35,32 +43,47 @@ func TestKernelsVsCPU(t *testing.T) {
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
 		for _, d := range []int{4, 7, 12, 16, 64} {
 			for _, b := range []int{1, 3, 16} {
-				T := tokens(b)
-				heads := problems(m, 3, T, d, b, uint64(1000*d+b))
-				for _, f := range ttt.Forms {
-					if !Supports(m, f) || (f == ttt.Naive && b != 1) {
-						continue
+				for _, pl := range []bool{false, true} {
+					if pl && d != 7 && d != 16 {
+						continue // the plain objective on two sizes is enough
 					}
-					t.Run(fmt.Sprintf("%v/%v/d%d/b%d/T%d", m, f, d, b, T), func(t *testing.T) {
-						want, err := ttt.CPU{}.Run(f, heads)
-						if err != nil {
-							t.Fatal(err)
-						}
-						got, err := be.Run(f, heads)
-						if err != nil {
-							t.Fatal(err)
-						}
-						for h := range want {
-							for _, df := range CompareResults(got[h], want[h]) {
-								if !df.OK() {
-									t.Errorf("head %d: %v", h, df)
-								}
-							}
-						}
-					})
+					T := tokens(b)
+					heads := problems(m, 3, T, d, b, uint64(1000*d+b))
+					name := fmt.Sprintf("%v/d%d/b%d/T%d", m, d, b, T)
+					if pl {
+						heads, name = plain(heads), name+"/plain"
+					}
+					runForms(t, be, m, b, name, heads)
 				}
 			}
 		}
+	}
+}
+
+// runForms runs every form the heads can take on the GPU and the CPU and
+// compares every array of every head.
+func runForms(t *testing.T, be *Backend, m ttt.Model, b int, name string, heads []ttt.HeadInput) {
+	for _, f := range ttt.Forms {
+		if !Supports(m, f) || (f == ttt.Naive && b != 1) {
+			continue
+		}
+		t.Run(f.String()+"/"+name, func(t *testing.T) {
+			want, err := ttt.CPU{}.Run(f, heads)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := be.Run(f, heads)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for h := range want {
+				for _, df := range CompareResults(got[h], want[h]) {
+					if !df.OK() {
+						t.Errorf("head %d: %v", h, df)
+					}
+				}
+			}
+		})
 	}
 }
 

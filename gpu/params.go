@@ -16,7 +16,7 @@ type Params struct {
 	OutZ, OutW0, OutStart, OutBefore uint32
 	OutAfter, ScrStride              uint32
 	Eps                              float32
-	Pad0                             uint32
+	Plain                            uint32 // 1: f = f_res, no LayerNorm or residual
 }
 
 const (
@@ -31,7 +31,7 @@ func (p *Params) put(b []byte) {
 		p.H, p.T, p.D, p.B, p.T0, p.N, p.Pos, p.Reset,
 		p.Hid, p.SetStride, p.St0, p.W0Off,
 		p.OutZ, p.OutW0, p.OutStart, p.OutBefore,
-		p.OutAfter, p.ScrStride, math.Float32bits(p.Eps), p.Pad0,
+		p.OutAfter, p.ScrStride, math.Float32bits(p.Eps), p.Plain,
 	} {
 		le.PutUint32(b[4*i:], v)
 	}

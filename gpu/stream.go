@@ -20,6 +20,7 @@ type Stream struct {
 	l      *layout
 	kernel string
 	eps    float32
+	plain  uint32
 	pos    int // tokens taken in the current mini-batch
 	seq    []float32
 }
@@ -44,8 +45,8 @@ func (be *Backend) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (*Stream, err
 		return nil, err
 	}
 	for _, h := range heads[1:] {
-		if h.Eps != heads[0].Eps {
-			return nil, errors.New("gpu: the heads of one stream must share the LayerNorm eps")
+		if h.Eps != heads[0].Eps || h.Plain != heads[0].Plain {
+			return nil, errors.New("gpu: the heads of one stream must share the LayerNorm eps and Plain")
 		}
 	}
 	kernel := shaders.StreamLinear
@@ -53,6 +54,9 @@ func (be *Backend) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (*Stream, err
 		kernel = shaders.StreamMLP
 	}
 	st := &Stream{be: be, ws: &workspace{be: be}, l: newLayout(s, 3, scratchFloats(kernel, s.b, s.d)), kernel: kernel, eps: heads[0].Eps}
+	if heads[0].Plain {
+		st.plain = 1
+	}
 	st.seq = make([]float32, st.l.seqFloats)
 	be.mu.Lock()
 	defer be.mu.Unlock()
@@ -92,7 +96,7 @@ func (st *Stream) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) 
 	copy(st.seq[2*H*d:], v)
 	copy(st.seq[3*H*d:], lr)
 	p := l.params(st.eps)
-	p.T0, p.N, p.Pos = 0, 1, u32(st.pos)
+	p.T0, p.N, p.Pos, p.Plain = 0, 1, u32(st.pos), st.plain
 	if st.pos == l.b-1 {
 		p.Reset = 1
 	}

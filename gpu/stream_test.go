@@ -13,11 +13,17 @@ import (
 func TestStreamVsCPU(t *testing.T) {
 	be := backend(t)
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
-		for _, tc := range []struct{ d, b int }{{7, 3}, {16, 16}} {
-			t.Run(fmt.Sprintf("%v/d%d/b%d", m, tc.d, tc.b), func(t *testing.T) {
+		for _, tc := range []struct {
+			d, b  int
+			plain bool
+		}{{7, 3, false}, {16, 16, false}, {7, 3, true}} {
+			t.Run(fmt.Sprintf("%v/d%d/b%d/plain=%v", m, tc.d, tc.b, tc.plain), func(t *testing.T) {
 				const H = 3
 				T := tokens(tc.b)
 				heads := problems(m, H, T, tc.d, tc.b, 77)
+				if tc.plain {
+					heads = plain(heads)
+				}
 				hs := make([]*ttt.Head, H)
 				w0 := make([]*ttt.Weights, H)
 				cpu := make([]*ttt.StreamState, H)

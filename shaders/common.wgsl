@@ -36,7 +36,7 @@ struct Params {
   outAfter: u32,
   scrStride: u32, // floats of scratch per head
   eps: f32,       // LayerNorm epsilon
-  pad0: u32,
+  plain: u32,     // 1: f = f_res (no LayerNorm, no residual), target v, g = f_res(k) − v
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -104,11 +104,30 @@ fn ln_stats(z: u32) -> vec2<f32> {
   return vec2<f32>(mu, 1.0 / sqrt(ss / n + P.eps));
 }
 
+// target_of returns component m of the regression target of f_res for token t
+// of head h: v − k, or v itself for a plain head (ttt.Head.target).
+fn target_of(h: u32, t: u32, m: u32) -> f32 {
+  if (P.plain != 0u) {
+    return seq[iv(h, t) + m];
+  }
+  return seq[iv(h, t) + m] - seq[ik(h, t) + m];
+}
+
 // ln_l2_grad is the fused LayerNorm + L2 backward of one row (ttt.LNL2Grad):
 // it writes g = ∂/∂z ½‖LN(z) − (v − k)‖² to scr[g ..] for the prediction
 // scr[z ..] of token t of head h, and returns the token's MSE.
 //   x̂ = (z − μ) r,  e = γ x̂ + β − (v − k),  h = γ e,  g = r (h − mean(h) − x̂ mean(h x̂))
+// A plain head has no LayerNorm: g = z − v (ttt.Head.lossGrad).
 fn ln_l2_grad(z: u32, g: u32, h: u32, t: u32) -> f32 {
+  if (P.plain != 0u) {
+    var se = 0.0;
+    for (var m = 0u; m < P.d; m++) {
+      let e = scr[z + m] - target_of(h, t, m);
+      scr[g + m] = e;
+      se += e * e;
+    }
+    return se / f32(P.d);
+  }
   let ls = ln_stats(z);
   let n = f32(P.d);
   let kk = ik(h, t);
@@ -134,8 +153,17 @@ fn ln_l2_grad(z: u32, g: u32, h: u32, t: u32) -> f32 {
   return se / n;
 }
 
-// ln_loss returns mean_d (LN(z) − (v − k))² for the row scr[z ..] (ttt.LNLoss).
+// ln_loss returns mean_d (LN(z) − (v − k))² for the row scr[z ..] (ttt.LNLoss),
+// or mean_d (z − v)² for a plain head.
 fn ln_loss(z: u32, h: u32, t: u32) -> f32 {
+  if (P.plain != 0u) {
+    var se = 0.0;
+    for (var m = 0u; m < P.d; m++) {
+      let e = scr[z + m] - target_of(h, t, m);
+      se += e * e;
+    }
+    return se / f32(P.d);
+  }
   let ls = ln_stats(z);
   let kk = ik(h, t);
   let vv = iv(h, t);
@@ -147,11 +175,18 @@ fn ln_loss(z: u32, h: u32, t: u32) -> f32 {
   return se / f32(P.d);
 }
 
-// ln_out writes the head output z_t = q_t + LN(zbar) for the row scr[z ..].
+// ln_out writes the head output z_t = q_t + LN(zbar) for the row scr[z ..],
+// or zbar itself for a plain head.
 fn ln_out(z: u32, h: u32, t: u32) {
+  let o = oZ(h, t);
+  if (P.plain != 0u) {
+    for (var m = 0u; m < P.d; m++) {
+      outb[o + m] = scr[z + m];
+    }
+    return;
+  }
   let ls = ln_stats(z);
   let qq = iq(h, t);
-  let o = oZ(h, t);
   for (var m = 0u; m < P.d; m++) {
     outb[o + m] = seq[qq + m] + gam(h, m) * (scr[z + m] - ls.x) * ls.y + bet(h, m);
   }

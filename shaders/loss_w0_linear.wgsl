@@ -30,6 +30,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     z[m] = a;
     s += a;
   }
+  if (P.plain != 0u) { // f = f_res, target v
+    var se = 0.0;
+    for (var m = 0u; m < d; m++) {
+      let e = z[m] - seq[v + m];
+      se += e * e;
+    }
+    outb[oL(P.outW0, h, t)] = se / f32(d);
+    return;
+  }
   let mu = s / f32(d);
   var ss = 0.0;
   for (var m = 0u; m < d; m++) {

@@ -37,6 +37,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       z[m] += x * w0[W2 + c * d + m];
     }
   }
+  if (P.plain != 0u) { // f = f_res, target v
+    var se = 0.0;
+    for (var m = 0u; m < d; m++) {
+      let e = z[m] - seq[v + m];
+      se += e * e;
+    }
+    outb[oL(P.outW0, h, t)] = se / f32(d);
+    return;
+  }
   var s = 0.0;
   for (var m = 0u; m < d; m++) {
     s += z[m];
