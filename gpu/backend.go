@@ -110,6 +110,17 @@ func (be *Backend) Close() {
 	be.d.release()
 }
 
+// Destroy destroys the device, as a driver reset or a closed tab would lose
+// it: every later call returns an error wrapping ErrDeviceLost. It exists so
+// that tests can take that path on purpose.
+func (be *Backend) Destroy() {
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if be.d.dev != nil {
+		be.d.destroy()
+	}
+}
+
 // Name returns "gpu".
 func (be *Backend) Name() string { return "gpu" }
 

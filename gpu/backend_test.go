@@ -218,7 +218,7 @@ func TestLostDevice(t *testing.T) {
 	if _, err := be.Run(ttt.Dual, heads); err != nil {
 		t.Fatal(err)
 	}
-	be.d.destroy()
+	be.Destroy()
 	_, err = be.Run(ttt.Dual, heads)
 	if !errors.Is(err, ErrDeviceLost) {
 		t.Fatalf("Run on a destroyed device = %v, want ErrDeviceLost", err)

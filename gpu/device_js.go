@@ -5,6 +5,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall/js"
 
 	"github.com/cogentcore/webgpu/jsx"
@@ -39,9 +40,12 @@ func openDevice() (d *device, err error) {
 	}
 	name := "WebGPU"
 	if info := a.Get("info"); info.Truthy() {
-		name = fmt.Sprintf("%s %s (%s)", info.Get("vendor").String(), info.Get("architecture").String(), info.Get("description").String())
+		name = strings.TrimSpace(info.Get("vendor").String() + " " + info.Get("architecture").String())
+		if desc := info.Get("description").String(); desc != "" {
+			name += " (" + desc + ")"
+		}
 		if a.Get("isFallbackAdapter").Truthy() || info.Get("isFallbackAdapter").Truthy() {
-			name += " fallback"
+			name += ", fallback adapter"
 		}
 	}
 	dv, ok := jsx.Await(a.Call("requestDevice"))
@@ -102,7 +106,25 @@ func (d *device) popScopes() error {
 	return first
 }
 
+// destroy destroys the device; the browser then resolves device.lost, which
+// is how the loss is noticed.
 func (d *device) destroy() { d.js.Call("destroy") }
+
+// awaitLost waits up to ms milliseconds for device.lost to resolve, so that
+// a failed call can tell a lost device from another failure.
+func (d *device) awaitLost(ms int) error {
+	if err := d.lostErr(); err != nil {
+		return err
+	}
+	start := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		js.Global().Call("setTimeout", args[0], ms)
+		return nil
+	})
+	defer start.Release()
+	timeout := js.Global().Get("Promise").New(start)
+	jsx.Await(js.Global().Get("Promise").Call("race", []any{d.js.Get("lost"), timeout}))
+	return d.lostErr()
+}
 
 func (d *device) endPass(p *wgpu.ComputePassEncoder) error {
 	p.End()
@@ -118,7 +140,7 @@ func (d *device) submit(cb *wgpu.CommandBuffer) { d.queue.Submit(cb) }
 func (d *device) read(stage *wgpu.Buffer, size uint64) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if e := d.lostErr(); e != nil {
+			if e := d.awaitLost(200); e != nil {
 				out, err = nil, e
 				return
 			}
