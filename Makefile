@@ -5,11 +5,13 @@ TTT     := $(BIN)/ttt
 
 .PHONY: run test deps vet unit fuzz bench build clean
 
-# The main job. Until the page lands it prints the ladder table and a short
-# streamed run in the terminal.
+# The main job: the site (page, scenario API, oEmbed) on 127.0.0.1:8080 with
+# its database in ./data. Ctrl-C stops it gracefully.
+ADDR    ?= 127.0.0.1:8080
+DATA    ?= ./data
 run: build
-	$(TTT) check
-	$(TTT) stream
+	@echo "TTT Explainer: http://$(ADDR)/ (scenarios in $(DATA))"
+	$(TTT) serve -addr $(ADDR) -data $(DATA) -web web
 
 build:
 	$(GO) build -o $(TTT) ./cmd/ttt

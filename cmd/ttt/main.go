@@ -19,6 +19,7 @@ commands:
   check    the ladder: every form and backend against the float64 reference cases
   bench    tokens per second of each form on seeded random inputs
   stream   a short streamed run, token by token, in the terminal
+  serve    the site: the page, the scenario API and oEmbed, on 127.0.0.1:8080
 
 Run 'ttt <command> -h' for its flags.
 `
@@ -33,6 +34,7 @@ func main() {
 		"check":  check,
 		"bench":  bench,
 		"stream": stream,
+		"serve":  serve,
 	}
 	name := os.Args[1]
 	run, ok := cmds[name]

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"tttexplainer/demo"
+)
+
+// server is a `ttt serve` child process on a free loopback port.
+type server struct {
+	cmd  *exec.Cmd
+	url  string // http://127.0.0.1:PORT, no trailing slash
+	out  *bytes.Buffer
+	mu   *sync.Mutex
+	done chan struct{}
+}
+
+func startServer(t *testing.T, data, web string) *server {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "-addr", "127.0.0.1:0", "-data", data, "-web", web)
+	cmd.Env = append(os.Environ(), "TTT_RUN_MAIN=1")
+	cmd.Stderr = os.Stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, out: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan struct{})}
+	first := make(chan string, 1)
+	go func() {
+		defer close(s.done)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.out.WriteString(line + "\n")
+			s.mu.Unlock()
+			if rest, ok := strings.CutPrefix(line, "serving "); ok {
+				first <- strings.TrimSuffix(strings.Fields(rest)[0], "/")
+			}
+		}
+	}()
+	select {
+	case s.url = <-first:
+	case <-s.done:
+		t.Fatalf("ttt serve exited before serving: %s", s.output())
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("ttt serve did not print its URL in 20 s")
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return s
+}
+
+func (s *server) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// stop sends sig and waits for a clean exit.
+func (s *server) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	<-s.done
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("ttt serve after %v: %v; output:\n%s", sig, err, s.output())
+	}
+	if !strings.Contains(s.output(), "database closed") {
+		t.Errorf("ttt serve did not close its database: %s", s.output())
+	}
+}
+
+func postScenario(c *http.Client, base string, body []byte) (id string, err error) {
+	res, err := c.Post(base+"/api/scenarios", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var out struct{ ID string }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("POST: %d %v", res.StatusCode, err)
+	}
+	return out.ID, nil
+}
+
+func getScenario(t *testing.T, base, id string) demo.Scenario {
+	t.Helper()
+	res, err := http.Get(base + "/api/scenarios/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s = %d %s", id, res.StatusCode, data)
+	}
+	s, err := demo.DecodeJSON(data)
+	if err != nil {
+		t.Fatalf("GET %s: %v", id, err)
+	}
+	return s
+}
+
+// TestServeRestart writes scenarios, stops the process with SIGTERM, starts
+// a new one on the same database and reads every scenario back; then the
+// same once more with SIGINT.
+func TestServeRestart(t *testing.T) {
+	data, web := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(web, "index.html"), []byte("<!doctype html><html><head><title>TTT</title></head><body></body></html>"), 0o644)
+	srv := startServer(t, data, web)
+	want := map[string]demo.Scenario{}
+	for i := range 12 {
+		s := demo.Default()
+		s.Seed = uint64(i)
+		s.B = 1 + i
+		if i%3 == 0 {
+			rep := fmt.Sprintf("scenario %d, ünïcode ✓ ", i)
+			s.Input, s.Text = "text", strings.Repeat(rep, min(1+i*100, demo.MaxText/len(rep))) // up to the 16 KiB limit
+		}
+		body, _ := json.Marshal(s)
+		id, err := postScenario(http.DefaultClient, srv.url, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[id] = s
+	}
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		srv.stop(t, sig)
+		srv = startServer(t, data, web)
+		for id, s := range want {
+			if got := getScenario(t, srv.url, id); got != s {
+				t.Fatalf("after a restart (%v), %s = %+v; want %+v", sig, id, got, s)
+			}
+		}
+	}
+	res, err := http.Get(srv.url + "/")
+	if err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("GET / = %v %v", res, err)
+	}
+	res.Body.Close()
+	srv.stop(t, syscall.SIGTERM)
+}
+
+// TestServeShutdownLosesNothing stops the server while clients are
+// creating scenarios: every create that was answered 201 is in the
+// database when it starts again.
+func TestServeShutdownLosesNothing(t *testing.T) {
+	data, web := t.TempDir(), t.TempDir()
+	srv := startServer(t, data, web)
+	var (
+		mu  sync.Mutex
+		ids []string
+		wg  sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	client := &http.Client{Timeout: 10 * time.Second}
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := fmt.Appendf(nil, `{"seed":%d,"input":"text","text":"worker %d, scenario %d"}`, w*100000+i, w, i)
+				id, err := postScenario(client, srv.url, body)
+				if err != nil {
+					continue // refused or cut off by the shutdown: not a 201, so nothing promised
+				}
+				mu.Lock()
+				ids = append(ids, id)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	srv.stop(t, syscall.SIGTERM)
+	close(stop)
+	wg.Wait()
+	if len(ids) == 0 {
+		t.Fatal("no scenario was created before the shutdown")
+	}
+	srv = startServer(t, data, web)
+	defer srv.stop(t, syscall.SIGTERM)
+	for _, id := range ids {
+		getScenario(t, srv.url, id)
+	}
+	t.Logf("%d scenarios created while shutting down, all read back after the restart", len(ids))
+}
+
+// TestServeFlags: bad flags and a database that another server holds.
+func TestServeFlags(t *testing.T) {
+	if _, _, code := runMain(t, "serve", "-nope"); code != 2 {
+		t.Errorf("ttt serve -nope: exit %d; want 2", code)
+	}
+	if _, _, code := runMain(t, "serve", "extra"); code != 2 {
+		t.Errorf("ttt serve extra: exit %d; want 2", code)
+	}
+	data := t.TempDir()
+	srv := startServer(t, data, t.TempDir())
+	defer srv.stop(t, syscall.SIGTERM)
+	_, stderr, code := runMain(t, "serve", "-addr", "127.0.0.1:0", "-data", data)
+	if code != 1 || !strings.Contains(stderr, "scenarios.db") {
+		t.Errorf("a second server on the same database: exit %d, %q; want exit 1 naming the file", code, stderr)
+	}
+}
