@@ -1,0 +1,268 @@
+package demo
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// OpenGPU opens the GPU device and runs its self-test; it returns the
+// device, the self-test's summary, or why there is no usable GPU.
+type OpenGPU func() (Device, string, error)
+
+// Session is the page's one run, owned by a stepping goroutine (Loop):
+// every change is a command that the goroutine runs in order, so a GPU
+// round trip never runs in the drawing loop, and readers take Frames
+// without locking.
+type Session struct {
+	openGPU OpenGPU
+	gpu     Device // opened once, on first need
+	gpuMsg  string // the self-test's summary, or why there is no GPU
+	gpuTry  bool
+
+	r       *Runner
+	playing bool
+	check   bool
+	err     string
+
+	cmds   chan func()
+	frame  atomic.Pointer[Frame]
+	frames chan *Frame
+	// OnFrame, if set, is called from the stepping goroutine after every
+	// new frame (the page uses it to update its text).
+	OnFrame func(*Frame)
+}
+
+// NewSession starts with a scenario. openGPU may be nil (no GPU here).
+func NewSession(s Scenario, openGPU OpenGPU) (*Session, error) {
+	ss := &Session{openGPU: openGPU, cmds: make(chan func()), frames: make(chan *Frame, 1)}
+	if err := ss.configure(s); err != nil {
+		return nil, err
+	}
+	ss.publish()
+	return ss, nil
+}
+
+// device picks the backend a scenario asks for: "cpu"; "gpu" or "auto"
+// give the GPU when it opens and passes its self-test, else the CPU with
+// the reason.
+func (ss *Session) device(want string) (Device, string) {
+	if want == "cpu" {
+		return CPU{}, "the CPU backend was chosen"
+	}
+	if !ss.gpuTry {
+		ss.gpuTry = true
+		if ss.openGPU == nil {
+			ss.gpuMsg = "this build has no GPU backend"
+		} else if dev, msg, err := ss.openGPU(); err != nil {
+			ss.gpuMsg = err.Error()
+		} else {
+			ss.gpu, ss.gpuMsg = dev, msg
+		}
+	}
+	if ss.gpu != nil {
+		return ss.gpu, ss.gpuMsg
+	}
+	return CPU{}, "running on the CPU: " + ss.gpuMsg
+}
+
+// GPUStatus reports whether a GPU passed its self-test, and its message.
+func (ss *Session) GPUStatus() (bool, string) { return ss.gpu != nil, ss.gpuMsg }
+
+func (ss *Session) configure(s Scenario) error {
+	dev, reason := ss.device(s.Backend)
+	r, err := NewRunner(s, dev)
+	if err != nil && dev.Name() != "cpu" {
+		reason = fmt.Sprintf("the GPU could not start this run, so it runs on the CPU: %v", err)
+		r, err = NewRunner(s, CPU{})
+	}
+	if err != nil {
+		return err
+	}
+	r.reason = reason
+	if ss.r != nil {
+		ss.r.Close()
+	}
+	ss.r, ss.playing, ss.err = r, false, ""
+	if ss.check {
+		if err := r.SetCheck(true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publish makes a new frame and hands it over.
+func (ss *Session) publish() {
+	f, err := ss.r.frame()
+	if err != nil {
+		ss.err = err.Error()
+		old := ss.frame.Load()
+		if old == nil {
+			return
+		}
+		c := *old
+		f = &c
+	}
+	f.Playing, f.Error = ss.playing, ss.err
+	ss.frame.Store(f)
+	select {
+	case <-ss.frames:
+	default:
+	}
+	ss.frames <- f
+	if ss.OnFrame != nil {
+		ss.OnFrame(f)
+	}
+}
+
+// Frame returns the latest frame.
+func (ss *Session) Frame() *Frame { return ss.frame.Load() }
+
+// Frames delivers new frames (the latest one only) to the drawing loop.
+func (ss *Session) Frames() <-chan *Frame { return ss.frames }
+
+// Loop runs the session's commands and, while playing, steps the layer at
+// the scenario's speed. It never returns.
+func (ss *Session) Loop() {
+	last := time.Now()
+	due := 0.0
+	for {
+		var tick <-chan time.Time
+		if ss.playing {
+			tick = time.After(max(time.Second/60, time.Duration(float64(time.Second)/ss.r.Scenario.Speed)))
+		}
+		select {
+		case c := <-ss.cmds:
+			c()
+			last, due = time.Now(), 0
+			ss.publish()
+		case now := <-tick:
+			due += now.Sub(last).Seconds() * ss.r.Scenario.Speed
+			last = now
+			budget := now.Add(40 * time.Millisecond) // keep commands responsive
+			for due >= 1 && ss.playing && time.Now().Before(budget) {
+				ok, err := ss.r.Step()
+				if err != nil {
+					ss.err, ss.playing = err.Error(), false
+				}
+				if !ok {
+					ss.playing = false
+				}
+				due--
+			}
+			due = min(due, 1) // do not race to catch up after a slow step
+			ss.publish()
+		}
+	}
+}
+
+// Do runs f on the stepping goroutine and waits for it. It must not be
+// called from the goroutine itself, nor from a JavaScript callback.
+func (ss *Session) Do(f func() error) error {
+	done := make(chan error, 1)
+	ss.cmds <- func() {
+		err := f()
+		if err != nil {
+			ss.err = err.Error()
+		} else {
+			ss.err = ""
+		}
+		done <- err
+	}
+	return <-done
+}
+
+// SetScenario restarts the run with a new scenario.
+func (ss *Session) SetScenario(s Scenario) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return ss.Do(func() error { return ss.configure(s) })
+}
+
+// Play and Pause start and stop the stepping.
+func (ss *Session) Play() error {
+	return ss.Do(func() error {
+		if ss.r.Pos() >= ss.r.T {
+			return errors.New("the run is at its end: reset it or scrub back")
+		}
+		ss.playing = true
+		return nil
+	})
+}
+
+// Pause stops the stepping.
+func (ss *Session) Pause() error { return ss.Do(func() error { ss.playing = false; return nil }) }
+
+// Step shows n more tokens (n ≤ 0: to the end of the current mini-batch).
+func (ss *Session) Step(n int) error {
+	return ss.Do(func() error {
+		ss.playing = false
+		if n <= 0 {
+			return ss.r.StepBatch()
+		}
+		for range n {
+			if ok, err := ss.r.Step(); err != nil || !ok {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Seek moves the scrubber.
+func (ss *Session) Seek(t int) error {
+	return ss.Do(func() error { ss.playing = false; ss.r.Seek(t); return nil })
+}
+
+// Reset starts the same scenario again.
+func (ss *Session) Reset() error {
+	return ss.Do(func() error { return ss.configure(ss.r.Scenario) })
+}
+
+// SetCheck turns on or off the step-by-step comparison with the CPU.
+func (ss *Session) SetCheck(on bool) error {
+	return ss.Do(func() error { ss.check = on; return ss.r.SetCheck(on) })
+}
+
+// SetBackend moves the run to "cpu", "gpu" or "auto", keeping its history.
+func (ss *Session) SetBackend(name string) error {
+	s := ss.Frame().Scenario
+	s.Backend = name
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return ss.Do(func() error {
+		dev, reason := ss.device(name)
+		ss.r.Scenario.Backend = name
+		return ss.r.SetDevice(dev, reason)
+	})
+}
+
+// Replay runs a case on a backend ("cpu", "gpu" or "" for the current
+// one) and form ("" for the case's scheme), on the stepping goroutine.
+func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error) {
+	var out []byte
+	err := ss.Do(func() error {
+		var dev Device
+		switch backend {
+		case "cpu":
+			dev = CPU{}
+		case "gpu", "webgpu":
+			dev, _ = ss.device("gpu")
+			if dev.Name() == "cpu" {
+				return fmt.Errorf("replay on the gpu backend: no usable GPU (%s)", ss.gpuMsg)
+			}
+		case "":
+			dev = ss.r.dev
+		default:
+			return fmt.Errorf("replay: unknown backend %q (want cpu or gpu)", backend)
+		}
+		var err error
+		out, err = Replay(dev, caseJSON, form)
+		return err
+	})
+	return out, err
+}
