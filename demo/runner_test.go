@@ -350,4 +350,3 @@ func TestSession(t *testing.T) {
 		t.Errorf("a bad scenario: %v, want an error naming b", err)
 	}
 }
-
