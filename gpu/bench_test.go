@@ -27,6 +27,7 @@ func BenchmarkPrefill(b *testing.B) {
 					b.Fatal(err)
 				}
 				s0 := be.Stats()
+				c0 := cpuTime()
 				b.ResetTimer()
 				for range b.N {
 					if _, err := be.Run(f, heads); err != nil {
@@ -35,6 +36,7 @@ func BenchmarkPrefill(b *testing.B) {
 				}
 				b.StopTimer()
 				s1 := be.Stats()
+				b.ReportMetric((cpuTime()-c0)*1e3/float64(b.N), "cpu-ms/op")
 				b.ReportMetric(float64(T)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 				b.ReportMetric(float64(s1.Submits-s0.Submits)/float64(b.N), "submits/op")
 				b.ReportMetric(float64(s1.Readbacks-s0.Readbacks)/float64(b.N), "readbacks/op")

@@ -34,16 +34,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let sWi = s0 + 5u * b * d;
   let sBi = sWi + b * d * d;
 
-  // Phase 1: predictions at W⁰.
-  for (var idx = lid; idx < n * d; idx += WG) {
-    let i = idx / d;
-    let m = idx % d;
-    let k = ik(h, t0 + i);
-    var z = st[B + m];
+  // Phase 1: predictions at W⁰, K W⁰ + b⁰ in 4×4 register tiles as in dual_linear.wgsl.
+  let nc = (d + 3u) / 4u;
+  for (var tile = lid; tile < ((n + 3u) / 4u) * nc; tile += WG) {
+    let r0 = (tile / nc) * 4u;
+    let m0 = (tile % nc) * 4u;
+    let x0 = ik(h, t0 + r0);
+    let x1 = ik(h, t0 + min(r0 + 1u, n - 1u));
+    let x2 = ik(h, t0 + min(r0 + 2u, n - 1u));
+    let x3 = ik(h, t0 + min(r0 + 3u, n - 1u));
+    let c = vec4<u32>(m0, min(m0 + 1u, d - 1u), min(m0 + 2u, d - 1u), min(m0 + 3u, d - 1u));
+    let bias = vec4<f32>(st[B + c.x], st[B + c.y], st[B + c.z], st[B + c.w]);
+    var a0 = bias;
+    var a1 = bias;
+    var a2 = bias;
+    var a3 = bias;
     for (var p = 0u; p < d; p++) {
-      z += seq[k + p] * st[W + p * d + m];
+      let w = W + p * d;
+      let wv = vec4<f32>(st[w + c.x], st[w + c.y], st[w + c.z], st[w + c.w]);
+      a0 += seq[x0 + p] * wv;
+      a1 += seq[x1 + p] * wv;
+      a2 += seq[x2 + p] * wv;
+      a3 += seq[x3 + p] * wv;
     }
-    scr[sZk + idx] = z;
+    store_row(sZk, n, r0, m0, a0);
+    store_row(sZk, n, r0 + 1u, m0, a1);
+    store_row(sZk, n, r0 + 2u, m0, a2);
+    store_row(sZk, n, r0 + 3u, m0, a3);
   }
   storageBarrier();
 
@@ -121,5 +138,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   for (var m = lid; m < d; m += WG) {
     st[B + m] = scr[sBi + (n - 1u) * d + m];
+  }
+}
+
+// store_row stores row r < n of a tile (columns m0..m0+3 that exist) at scr[o ..].
+fn store_row(o: u32, n: u32, r: u32, m0: u32, v: vec4<f32>) {
+  if (r >= n) {
+    return;
+  }
+  for (var j = 0u; j < 4u; j++) {
+    if (m0 + j < P.d) {
+      scr[o + r * P.d + m0 + j] = v[j];
+    }
   }
 }
