@@ -17,7 +17,7 @@ build:
 	$(GO) build -o $(TTT) ./cmd/ttt
 
 # Everything CI runs. It installs what it needs first.
-test: deps vet unit fuzz
+test: deps vet unit fuzz site-test
 
 deps:
 	./scripts/deps.sh
@@ -43,3 +43,44 @@ bench: build
 
 clean:
 	rm -rf $(BIN)
+
+# --- The site (site/, worker/): serving natively and on Cloudflare Workers ---
+
+.PHONY: site-test load-test bench-site worker dev-worker worker-test
+
+# wrangler and the Node ≥ 22.12 it needs, pinned in package-lock.json and
+# installed into node_modules (its node/.bin come first on PATH below).
+NODE_BIN := $(CURDIR)/node_modules/.bin
+WRANGLER_ENV := PATH=$(NODE_BIN):$$PATH WRANGLER_SEND_METRICS=false WRANGLER_HIDE_BANNER=true CLOUDFLARE_CF_FETCH_ENABLED=false
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# The site's own checks on top of `unit`: the fuzzed create route, the load
+# test on loopback and the Worker under wrangler dev.
+site-test: load-test worker-test
+	$(GO) test -run '^$$' -fuzz '^FuzzCreateScenario$$' -fuzztime 10s -fuzzminimizetime 200x ./site/
+
+# 20k requests at concurrency 64 against `ttt serve` on 127.0.0.1: zero
+# errors and every scenario read back intact, or it fails.
+load-test: build
+	$(GO) run ./site/loadtest -server $(TTT) -n 20000 -c 64
+
+# The same, writing its percentiles into docs/BENCHMARKS.md.
+bench-site: build
+	$(GO) run ./site/loadtest -server $(TTT) -n 20000 -c 64 -benchmarks docs/BENCHMARKS.md
+
+# The Worker: syumai/workers' JavaScript shim and the Go wasm in
+# build/worker, the page's files and their _headers in build/worker-assets.
+worker:
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o build/worker
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o build/worker/app.wasm ./worker
+	$(GO) run ./worker -web web -out build/worker-assets
+
+# The Worker under `wrangler dev`, locally and offline (KV in build/wrangler-state).
+dev-worker: worker node_modules/.package-lock.json
+	@echo "TTT Explainer worker: http://127.0.0.1:8787/"
+	$(WRANGLER_ENV) wrangler dev --local --ip 127.0.0.1 --port 8787 --inspector-ip 127.0.0.1 --persist-to build/wrangler-state
+
+# Builds the worker and smoke-tests it under `wrangler dev` on a free port.
+worker-test: node_modules/.package-lock.json
+	TTT_WORKER_TEST=1 $(GO) test -count=1 -run '^TestWorkerSmoke$$' -v ./worker/

@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/cogentcore/webgpu v0.23.0
+	github.com/syumai/workers v0.30.2
 	go.etcd.io/bbolt v1.5.0
 )
 

@@ -1,3 +1,5 @@
+//go:build !js
+
 package site
 
 import (
@@ -25,6 +27,9 @@ func FuzzCreateScenario(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	ts := newTestSite(f)
+	// The fuzzer minimizes interesting inputs by rerunning them thousands of
+	// times: skip the fsync of each commit (the bbolt file is still real).
+	ts.store.db.NoSync = true
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := ts.do("POST", "/api/scenarios", body, "Content-Type", "application/json")
 		want, derr := demo.DecodeJSON(body)

@@ -1,3 +1,5 @@
+//go:build !js
+
 package site
 
 import (
@@ -517,7 +519,7 @@ func TestNoHTMLInjection(t *testing.T) {
 
 func TestOEmbed(t *testing.T) {
 	ts := newTestSite(t)
-	c := ts.create(t, `{"form":"dual","b":8}`)
+	c := ts.create(t, `{"form":"dual","b":8,"lr":1}`)
 	get := func(query string) (*httptest.ResponseRecorder, OEmbed) {
 		rec := ts.do("GET", "/oembed?"+query, nil)
 		var o OEmbed
