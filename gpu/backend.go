@@ -275,7 +275,10 @@ func (be *Backend) run(w *workspace, form ttt.Form, s shape, heads []ttt.HeadInp
 	if hs[0].Plain {
 		base.Plain = 1
 	}
-	if lossKernel != "" {
+	switch lossKernel {
+	case shaders.LossW0Linear: // one workgroup per 16 tokens of a head
+		steps = append(steps, dispatch{lossKernel, base, s.H * ((s.T + 15) / 16)})
+	case shaders.LossW0MLP: // one invocation per token of a head
 		steps = append(steps, dispatch{lossKernel, base, (s.H*s.T + shaders.RowGroupSize - 1) / shaders.RowGroupSize})
 	}
 	if kernel == shaders.StreamLinear || kernel == shaders.StreamMLP || kernel == shaders.NaiveLinear || kernel == shaders.NaiveMLP {

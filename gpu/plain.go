@@ -24,8 +24,8 @@ func (be *Backend) RunBare(form ttt.Form, s *ttt.BareSpec, T int) ([]float32, er
 	if err := checkPlain(s.Q, s.K, s.V, 1, T, d); err != nil {
 		return nil, err
 	}
-	if b < 1 {
-		return nil, fmt.Errorf("gpu: mini-batch size b = %d, want ≥ 1", b)
+	if b < 1 || min(b, T) > MaxB {
+		return nil, fmt.Errorf("gpu: mini-batch size b = %d, the kernels take 1 ≤ b ≤ %d (or b ≥ T with T ≤ %d)", b, MaxB, MaxB)
 	}
 	if form == ttt.Naive && b != 1 {
 		return nil, fmt.Errorf("gpu: the naive form is online GD (b = 1), this case has b = %d: use primal, dual or stream", b)
@@ -74,9 +74,21 @@ func (be *Backend) attention(kernel string, Z, Q, K, V []float32, H, T, d int) e
 	}
 	sh := shape{model: ttt.Linear, H: H, T: T, d: d, b: 1}
 	return be.plain(Z, sh, kernel, &ttt.Seq{XQ: Q, XK: K, XV: V}, func(base Params) []dispatch {
-		return []dispatch{{kernel, base, groups}}
+		// One dispatch per chunk of keys, so that no invocation loops too long.
+		var steps []dispatch
+		for t0 := 0; t0 < T; t0 += attnChunk {
+			p := base
+			p.T0, p.N = u32(t0), u32(min(attnChunk, T-t0))
+			steps = append(steps, dispatch{kernel, p, groups})
+		}
+		return steps
 	})
 }
+
+// attnChunk is the number of keys one attention dispatch takes: 256 keys
+// of d = 128 are about 8k loop iterations per invocation, well inside
+// lavapipe's budget of 65535.
+const attnChunk = 256
 
 func checkPlain(Q, K, V []float32, H, T, d int) error {
 	if H < 1 || T < 1 || d < 1 || d > MaxD {
@@ -102,7 +114,11 @@ func (be *Backend) plain(Z []float32, sh shape, kernel string, seq *ttt.Seq, pla
 		return errors.New("gpu: the backend is closed")
 	}
 	w := be.ws
-	l := newLayout(sh, 1, scratchFloats(kernel, sh.b, sh.d))
+	scr := scratchFloats(kernel, sh.b, sh.d)
+	if kernel == shaders.AttnSoftmax {
+		scr = sh.T * (sh.d + 2) // each query's running max, sum and z between key chunks
+	}
+	l := newLayout(sh, 1, scr)
 	// packSeq takes one Seq per head; the heads' rows are contiguous, so one
 	// Seq of H·T rows fills the same places.
 	all := make([]float32, l.seqFloats)

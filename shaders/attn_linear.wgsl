@@ -3,10 +3,14 @@
 //
 //   z_t = Σ_{s≤t} (q_t · k_s) v_s,   i.e.  Z = tril(Q Kᵀ) V       [T,T] @ [T,d] -> [T,d]
 //
-// Its cost per token grows with t, which is the point of the cost-vs-context race.
-// One invocation per (head, token), the output row in registers; no barriers.
+// Its cost per token grows with t, which is the point of the cost-vs-context
+// race. The keys come in chunks of P.n starting at P.t0, one dispatch each (all
+// in one command encoder): an invocation adds its query's share of the chunk
+// to z_t in outb, so no invocation runs past lavapipe's loop budget however
+// long the context (see common.wgsl). The first chunk (t0 = 0) starts z_t at 0.
+// One invocation per (head, token), no barriers.
 // Bindings: P, seq (XQ, XK, XV), outb (Z).
-// Dispatch: (ceil(H·T/64), 1, 1) workgroups of 64.
+// Dispatch: (ceil(H·T/64), 1, 1) workgroups of 64, one dispatch per key chunk.
 // CPU twin: ttt.LinearAttention (ttt/baselines.go).
 
 @compute @workgroup_size(64)
@@ -16,24 +20,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let h = gid.x / P.T;
   let t = gid.x % P.T;
+  if (t < P.t0) {
+    return; // every key of this chunk is in t's future
+  }
   let d = P.d;
   let q = iq(h, t);
+  let o = oZ(h, t);
   var z: array<f32, MAXD>;
   for (var m = 0u; m < d; m++) {
-    z[m] = 0.0;
+    z[m] = select(outb[o + m], 0.0, P.t0 == 0u);
   }
-  for (var s = 0u; s <= t; s++) {
-    let k = ik(h, s);
+  let end = min(P.t0 + P.n, t + 1u);
+  for (var s = P.t0; s < end; s++) {
+    let a = dot_seq_seq(q, ik(h, s), d);
     let v = iv(h, s);
-    var a = 0.0;
-    for (var p = 0u; p < d; p++) {
-      a += seq[q + p] * seq[k + p];
+    var m = 0u;
+    for (; m + 8u <= d; m += 8u) {
+      z[m] += a * seq[v + m];
+      z[m + 1u] += a * seq[v + m + 1u];
+      z[m + 2u] += a * seq[v + m + 2u];
+      z[m + 3u] += a * seq[v + m + 3u];
+      z[m + 4u] += a * seq[v + m + 4u];
+      z[m + 5u] += a * seq[v + m + 5u];
+      z[m + 6u] += a * seq[v + m + 6u];
+      z[m + 7u] += a * seq[v + m + 7u];
     }
-    for (var m = 0u; m < d; m++) {
+    for (; m < d; m++) {
       z[m] += a * seq[v + m];
     }
   }
-  let o = oZ(h, t);
   for (var m = 0u; m < d; m++) {
     outb[o + m] = z[m];
   }

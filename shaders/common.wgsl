@@ -17,6 +17,13 @@
 //   TTT-Linear: W [H,d,d] | b [H,d]
 //   TTT-MLP:    W1 [H,d,hid] | b1 [H,hid] | W2 [H,hid,d] | b2 [H,d]      (hid = 4d)
 //
+// lavapipe (llvmpipe) stops every loop of an invocation once the invocation has
+// run 65535 loop iterations in all, counting every loop of the shader
+// (LP_MAX_TGSI_LOOP_ITERATIONS), and gives wrong results without an error.
+// So each invocation's total iteration count must stay below that at the
+// largest shapes (d = 128, b = 64): the long inner products below run eight
+// terms per iteration, and TestLargestShapes checks the limits.
+//
 // d and b are runtime parameters (P.d, P.b): one pipeline serves every size.
 // Per-invocation rows are sized by MAXD; the Go side refuses d > MAXD.
 // Nothing here needs an optional feature (no f16, no subgroups), and W never
@@ -190,4 +197,115 @@ fn ln_out(z: u32, h: u32, t: u32) {
   for (var m = 0u; m < P.d; m++) {
     outb[o + m] = seq[qq + m] + gam(h, m) * (scr[z + m] - ls.x) * ls.y + bet(h, m);
   }
+}
+
+// Inner products, eight terms per loop iteration (see the lavapipe note above).
+// Each reads n terms x_i · y_i, with x_i and y_i at the offsets and strides given.
+
+fn dot_seq_st(a: u32, b: u32, bs: u32, n: u32) -> f32 {
+  var s = 0.0;
+  var i = 0u;
+  for (; i + 8u <= n; i += 8u) {
+    s += seq[a + i] * st[b + (i) * bs] + seq[a + i + 1u] * st[b + (i + 1u) * bs]
+       + seq[a + i + 2u] * st[b + (i + 2u) * bs] + seq[a + i + 3u] * st[b + (i + 3u) * bs]
+       + seq[a + i + 4u] * st[b + (i + 4u) * bs] + seq[a + i + 5u] * st[b + (i + 5u) * bs]
+       + seq[a + i + 6u] * st[b + (i + 6u) * bs] + seq[a + i + 7u] * st[b + (i + 7u) * bs];
+  }
+  for (; i < n; i++) {
+    s += seq[a + i] * st[b + (i) * bs];
+  }
+  return s;
+}
+
+fn dot_scr_st(a: u32, as_: u32, b: u32, bs: u32, n: u32) -> f32 {
+  var s = 0.0;
+  var i = 0u;
+  for (; i + 8u <= n; i += 8u) {
+    s += scr[a + (i) * as_] * st[b + (i) * bs] + scr[a + (i + 1u) * as_] * st[b + (i + 1u) * bs]
+       + scr[a + (i + 2u) * as_] * st[b + (i + 2u) * bs] + scr[a + (i + 3u) * as_] * st[b + (i + 3u) * bs]
+       + scr[a + (i + 4u) * as_] * st[b + (i + 4u) * bs] + scr[a + (i + 5u) * as_] * st[b + (i + 5u) * bs]
+       + scr[a + (i + 6u) * as_] * st[b + (i + 6u) * bs] + scr[a + (i + 7u) * as_] * st[b + (i + 7u) * bs];
+  }
+  for (; i < n; i++) {
+    s += scr[a + (i) * as_] * st[b + (i) * bs];
+  }
+  return s;
+}
+
+fn dot_seq_scr(a: u32, b: u32, bs: u32, n: u32) -> f32 {
+  var s = 0.0;
+  var i = 0u;
+  for (; i + 8u <= n; i += 8u) {
+    s += seq[a + i] * scr[b + (i) * bs] + seq[a + i + 1u] * scr[b + (i + 1u) * bs]
+       + seq[a + i + 2u] * scr[b + (i + 2u) * bs] + seq[a + i + 3u] * scr[b + (i + 3u) * bs]
+       + seq[a + i + 4u] * scr[b + (i + 4u) * bs] + seq[a + i + 5u] * scr[b + (i + 5u) * bs]
+       + seq[a + i + 6u] * scr[b + (i + 6u) * bs] + seq[a + i + 7u] * scr[b + (i + 7u) * bs];
+  }
+  for (; i < n; i++) {
+    s += seq[a + i] * scr[b + (i) * bs];
+  }
+  return s;
+}
+
+fn dot_scr_scr(a: u32, as_: u32, b: u32, bs: u32, n: u32) -> f32 {
+  var s = 0.0;
+  var i = 0u;
+  for (; i + 8u <= n; i += 8u) {
+    s += scr[a + (i) * as_] * scr[b + (i) * bs] + scr[a + (i + 1u) * as_] * scr[b + (i + 1u) * bs]
+       + scr[a + (i + 2u) * as_] * scr[b + (i + 2u) * bs] + scr[a + (i + 3u) * as_] * scr[b + (i + 3u) * bs]
+       + scr[a + (i + 4u) * as_] * scr[b + (i + 4u) * bs] + scr[a + (i + 5u) * as_] * scr[b + (i + 5u) * bs]
+       + scr[a + (i + 6u) * as_] * scr[b + (i + 6u) * bs] + scr[a + (i + 7u) * as_] * scr[b + (i + 7u) * bs];
+  }
+  for (; i < n; i++) {
+    s += scr[a + (i) * as_] * scr[b + (i) * bs];
+  }
+  return s;
+}
+
+fn dot_seq_seq(a: u32, b: u32, n: u32) -> f32 {
+  var s = 0.0;
+  var i = 0u;
+  for (; i + 8u <= n; i += 8u) {
+    s += seq[a + i] * seq[b + i] + seq[a + i + 1u] * seq[b + i + 1u]
+       + seq[a + i + 2u] * seq[b + i + 2u] + seq[a + i + 3u] * seq[b + i + 3u]
+       + seq[a + i + 4u] * seq[b + i + 4u] + seq[a + i + 5u] * seq[b + i + 5u]
+       + seq[a + i + 6u] * seq[b + i + 6u] + seq[a + i + 7u] * seq[b + i + 7u];
+  }
+  for (; i < n; i++) {
+    s += seq[a + i] * seq[b + i];
+  }
+  return s;
+}
+
+// lr_k_scr is Σ_{i<n} lr_i · k_i[p] · scr[g + i·gs] over the tokens t0.. of head h:
+// one entry of Kᵀ (lr ⊙ G).
+fn lr_k_scr(h: u32, t0: u32, p: u32, g: u32, gs: u32, n: u32) -> f32 {
+  var s = 0.0;
+  var i = 0u;
+  for (; i + 8u <= n; i += 8u) {
+    s += lr(h, t0 + i) * seq[ik(h, t0 + i) + p] * scr[g + (i) * gs] + lr(h, t0 + i + 1u) * seq[ik(h, t0 + i + 1u) + p] * scr[g + (i + 1u) * gs]
+       + lr(h, t0 + i + 2u) * seq[ik(h, t0 + i + 2u) + p] * scr[g + (i + 2u) * gs] + lr(h, t0 + i + 3u) * seq[ik(h, t0 + i + 3u) + p] * scr[g + (i + 3u) * gs]
+       + lr(h, t0 + i + 4u) * seq[ik(h, t0 + i + 4u) + p] * scr[g + (i + 4u) * gs] + lr(h, t0 + i + 5u) * seq[ik(h, t0 + i + 5u) + p] * scr[g + (i + 5u) * gs]
+       + lr(h, t0 + i + 6u) * seq[ik(h, t0 + i + 6u) + p] * scr[g + (i + 6u) * gs] + lr(h, t0 + i + 7u) * seq[ik(h, t0 + i + 7u) + p] * scr[g + (i + 7u) * gs];
+  }
+  for (; i < n; i++) {
+    s += lr(h, t0 + i) * seq[ik(h, t0 + i) + p] * scr[g + (i) * gs];
+  }
+  return s;
+}
+
+// lr_scr_scr is Σ_{i<n} lr_i · scr[a + i·as] · scr[g + i·gs]: one entry of Xᵀ (lr ⊙ G).
+fn lr_scr_scr(h: u32, t0: u32, a: u32, as_: u32, g: u32, gs: u32, n: u32) -> f32 {
+  var s = 0.0;
+  var i = 0u;
+  for (; i + 8u <= n; i += 8u) {
+    s += lr(h, t0 + i) * scr[a + (i) * as_] * scr[g + (i) * gs] + lr(h, t0 + i + 1u) * scr[a + (i + 1u) * as_] * scr[g + (i + 1u) * gs]
+       + lr(h, t0 + i + 2u) * scr[a + (i + 2u) * as_] * scr[g + (i + 2u) * gs] + lr(h, t0 + i + 3u) * scr[a + (i + 3u) * as_] * scr[g + (i + 3u) * gs]
+       + lr(h, t0 + i + 4u) * scr[a + (i + 4u) * as_] * scr[g + (i + 4u) * gs] + lr(h, t0 + i + 5u) * scr[a + (i + 5u) * as_] * scr[g + (i + 5u) * gs]
+       + lr(h, t0 + i + 6u) * scr[a + (i + 6u) * as_] * scr[g + (i + 6u) * gs] + lr(h, t0 + i + 7u) * scr[a + (i + 7u) * as_] * scr[g + (i + 7u) * gs];
+  }
+  for (; i < n; i++) {
+    s += lr(h, t0 + i) * scr[a + (i) * as_] * scr[g + (i) * gs];
+  }
+  return s;
 }

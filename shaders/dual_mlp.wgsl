@@ -18,6 +18,7 @@
 //   Z2 | G2 | Oq | Oa | Ob       [b,d] each,
 //   Mq | Mk | Ms | Nq | Na | Nb  [b,b] each (layer-1 and layer-2 coefficients).
 // Dispatch: (H, 1, 1) workgroups of 256, one dispatch per mini-batch; 7 barriers.
+// At d = 128, b = 64 an invocation runs about 30k loop iterations (lavapipe stops at 65535).
 // CPU twin: ttt.DualState.Step → stepMLP (ttt/dual.go).
 
 @compute @workgroup_size(256)
@@ -58,13 +59,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let c = idx % hid;
     let q = iq(h, t0 + i);
     let k = ik(h, t0 + i);
-    var z1 = st[B1 + c];
-    var zq = z1;
-    for (var p = 0u; p < d; p++) {
-      let w = st[W1 + p * hid + c];
-      z1 += seq[k + p] * w;
-      zq += seq[q + p] * w;
-    }
+    let z1 = st[B1 + c] + dot_seq_st(k, W1 + c, hid, d);
+    let zq = st[B1 + c] + dot_seq_st(q, W1 + c, hid, d);
     scr[sZ1 + idx] = z1;
     scr[sX2 + idx] = gelu(z1);
     scr[sXq + idx] = zq;
@@ -79,12 +75,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let q = iq(h, t0 + i);
       let ki = ik(h, t0 + i);
       let kj = ik(h, t0 + j);
-      var dq = 0.0;
-      var dk = 0.0;
-      for (var p = 0u; p < d; p++) {
-        dq += seq[q + p] * seq[kj + p];
-        dk += seq[ki + p] * seq[kj + p];
-      }
+      let dq = dot_seq_seq(q, kj, d);
+      let dk = dot_seq_seq(ki, kj, d);
       let l = lr(h, t0 + j);
       mq = scale(h, i) * l * (dq + 1.0);
       mk = scale(h, i) * l * (dk + 1.0);
@@ -102,11 +94,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < n * d; idx += WG) {
     let i = idx / d;
     let m = idx % d;
-    var z = st[B2 + m];
-    for (var c = 0u; c < hid; c++) {
-      z += scr[sX2 + i * hid + c] * st[W2 + c * d + m];
-    }
-    scr[sZ2 + idx] = z;
+    scr[sZ2 + idx] = st[B2 + m] + dot_scr_st(sX2 + i * hid, 1u, W2 + m, d, hid);
   }
   storageBarrier();
 
@@ -120,10 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < n * hid; idx += WG) {
     let i = idx / hid;
     let c = idx % hid;
-    var a = 0.0;
-    for (var m = 0u; m < d; m++) {
-      a += scr[sG2 + i * d + m] * st[W2 + c * d + m];
-    }
+    let a = dot_scr_st(sG2 + i * d, 1u, W2 + c * d, 1u, d); // (G2 W2ᵀ)[i,c]
     scr[sG1 + idx] = a * gelu_grad(scr[sZ1 + idx]);
   }
   storageBarrier();
@@ -150,11 +135,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < d * hid; idx += WG) {
     let p = idx / hid;
     let c = idx % hid;
-    var acc = 0.0;
-    for (var j = 0u; j < n; j++) {
-      acc += lr(h, t0 + j) * seq[ik(h, t0 + j) + p] * scr[sG1 + j * hid + c];
-    }
-    st[W1 + idx] -= sn * acc;
+    st[W1 + idx] -= sn * lr_k_scr(h, t0, p, sG1 + c, hid, n);
   }
   for (var c = lid; c < hid; c += WG) {
     var acc = 0.0;
@@ -173,15 +154,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var na = 0.0;
     var nb = 0.0;
     if (j <= i) {
-      var dq = 0.0;
-      var da = 0.0;
-      var db = 0.0;
-      for (var c = 0u; c < hid; c++) {
-        let x = scr[sX2 + j * hid + c];
-        dq += scr[sXq + i * hid + c] * x;
-        da += scr[sXa + i * hid + c] * x;
-        db += scr[sXb + i * hid + c] * x;
-      }
+      let x = sX2 + j * hid;
+      let dq = dot_scr_scr(sXq + i * hid, 1u, x, 1u, hid);
+      let da = dot_scr_scr(sXa + i * hid, 1u, x, 1u, hid);
+      let db = dot_scr_scr(sXb + i * hid, 1u, x, 1u, hid);
       let l = lr(h, t0 + j);
       nq = scale(h, i) * l * (dq + 1.0);
       na = scale(h, i) * l * (da + 1.0);
@@ -199,15 +175,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < n * d; idx += WG) {
     let i = idx / d;
     let m = idx % d;
-    var oq = st[B2 + m];
-    var oa = oq;
-    var ob = oq;
-    for (var c = 0u; c < hid; c++) {
-      let w = st[W2 + c * d + m];
-      oq += scr[sXq + i * hid + c] * w;
-      oa += scr[sXa + i * hid + c] * w;
-      ob += scr[sXb + i * hid + c] * w;
-    }
+    var oq = st[B2 + m] + dot_scr_st(sXq + i * hid, 1u, W2 + m, d, hid);
+    var oa = st[B2 + m] + dot_scr_st(sXa + i * hid, 1u, W2 + m, d, hid);
+    var ob = st[B2 + m] + dot_scr_st(sXb + i * hid, 1u, W2 + m, d, hid);
     for (var j = 0u; j <= i; j++) {
       let g = scr[sG2 + j * d + m];
       oq -= scr[sNq + i * n + j] * g;
@@ -235,11 +205,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < hid * d; idx += WG) {
     let c = idx / d;
     let m = idx % d;
-    var acc = 0.0;
-    for (var j = 0u; j < n; j++) {
-      acc += lr(h, t0 + j) * scr[sX2 + j * hid + c] * scr[sG2 + j * d + m];
-    }
-    st[W2 + idx] -= sn * acc;
+    st[W2 + idx] -= sn * lr_scr_scr(h, t0, sX2 + c, hid, sG2 + m, d, n);
   }
   for (var m = lid; m < d; m += WG) {
     var acc = 0.0;

@@ -27,14 +27,34 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var m = 0u; m < d; m++) {
     z[m] = w0[B2 + m];
   }
+  // Eight terms per loop iteration: lavapipe stops an invocation's loops after
+  // 65535 iterations in all, and this one runs hid · (2d/8) ≈ 16k at d = 128.
   for (var c = 0u; c < hid; c++) {
     var a = w0[B1 + c];
-    for (var p = 0u; p < d; p++) {
+    var p = 0u;
+    for (; p + 8u <= d; p += 8u) {
+      let w = W1 + p * hid + c;
+      a += seq[k + p] * w0[w] + seq[k + p + 1u] * w0[w + hid] + seq[k + p + 2u] * w0[w + 2u * hid] + seq[k + p + 3u] * w0[w + 3u * hid]
+         + seq[k + p + 4u] * w0[w + 4u * hid] + seq[k + p + 5u] * w0[w + 5u * hid] + seq[k + p + 6u] * w0[w + 6u * hid] + seq[k + p + 7u] * w0[w + 7u * hid];
+    }
+    for (; p < d; p++) {
       a += seq[k + p] * w0[W1 + p * hid + c];
     }
     let x = gelu(a);
-    for (var m = 0u; m < d; m++) {
-      z[m] += x * w0[W2 + c * d + m];
+    let w = W2 + c * d;
+    var m = 0u;
+    for (; m + 8u <= d; m += 8u) {
+      z[m] += x * w0[w + m];
+      z[m + 1u] += x * w0[w + m + 1u];
+      z[m + 2u] += x * w0[w + m + 2u];
+      z[m + 3u] += x * w0[w + m + 3u];
+      z[m + 4u] += x * w0[w + m + 4u];
+      z[m + 5u] += x * w0[w + m + 5u];
+      z[m + 6u] += x * w0[w + m + 6u];
+      z[m + 7u] += x * w0[w + m + 7u];
+    }
+    for (; m < d; m++) {
+      z[m] += x * w0[w + m];
     }
   }
   if (P.plain != 0u) { // f = f_res, target v

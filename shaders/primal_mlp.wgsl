@@ -47,11 +47,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < n * hid; idx += WG) {
     let i = idx / hid;
     let c = idx % hid;
-    let k = ik(h, t0 + i);
-    var z = st[B1 + c];
-    for (var p = 0u; p < d; p++) {
-      z += seq[k + p] * st[W1 + p * hid + c];
-    }
+    let z = st[B1 + c] + dot_seq_st(ik(h, t0 + i), W1 + c, hid, d);
     scr[sZ1 + idx] = z;
     scr[sX2 + idx] = gelu(z);
   }
@@ -60,11 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < n * d; idx += WG) {
     let i = idx / d;
     let m = idx % d;
-    var z = st[B2 + m];
-    for (var c = 0u; c < hid; c++) {
-      z += scr[sX2 + i * hid + c] * st[W2 + c * d + m];
-    }
-    scr[sZ2 + idx] = z;
+    scr[sZ2 + idx] = st[B2 + m] + dot_scr_st(sX2 + i * hid, 1u, W2 + m, d, hid);
   }
   storageBarrier();
 
@@ -76,10 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < n * hid; idx += WG) {
     let i = idx / hid;
     let c = idx % hid;
-    var a = 0.0;
-    for (var m = 0u; m < d; m++) {
-      a += scr[sG2 + i * d + m] * st[W2 + c * d + m];
-    }
+    let a = dot_scr_st(sG2 + i * d, 1u, W2 + c * d, 1u, d); // (G2 W2ᵀ)[i,c]
     scr[sG1 + idx] = a * gelu_grad(scr[sZ1 + idx]);
   }
   storageBarrier();
@@ -92,15 +81,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let w2 = st[W2 + idx];
     let c2 = idx / d; // W2 is [hid,d]: the same flat index is (c2, m2)
     let m2 = idx % d;
-    var a1 = 0.0;
-    var a2 = 0.0;
-    for (var i = 0u; i < n; i++) {
-      let l = lr(h, t0 + i);
-      a1 += l * seq[ik(h, t0 + i) + p] * scr[sG1 + i * hid + c];
-      a2 += l * scr[sX2 + i * hid + c2] * scr[sG2 + i * d + m2];
-      let s = scale(h, i);
-      scr[sW + i * S + idx] = w1 - s * a1;
-      scr[sW + i * S + d * hid + hid + idx] = w2 - s * a2;
+    // Four tokens per loop iteration (lavapipe's loop budget, see common.wgsl).
+    var a = vec2<f32>(0.0);
+    var i = 0u;
+    for (; i + 4u <= n; i += 4u) {
+      a = primal_step(h, t0, i, idx, p, c, c2, m2, w1, w2, a);
+      a = primal_step(h, t0, i + 1u, idx, p, c, c2, m2, w1, w2, a);
+      a = primal_step(h, t0, i + 2u, idx, p, c, c2, m2, w1, w2, a);
+      a = primal_step(h, t0, i + 3u, idx, p, c, c2, m2, w1, w2, a);
+    }
+    for (; i < n; i++) {
+      a = primal_step(h, t0, i, idx, p, c, c2, m2, w1, w2, a);
     }
   }
   for (var c = lid; c < hid; c += WG) {
@@ -128,22 +119,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let q = iq(h, t0 + i);
     let k = ik(h, t0 + i);
     let Wi = sW + i * S;
-    var zq = scr[Wi + d * hid + c];
-    var za = zq;
-    for (var p = 0u; p < d; p++) {
-      let w = scr[Wi + p * hid + c];
-      zq += seq[q + p] * w;
-      za += seq[k + p] * w;
-    }
+    let zq = scr[Wi + d * hid + c] + dot_seq_scr(q, Wi + c, hid, d);
+    let za = scr[Wi + d * hid + c] + dot_seq_scr(k, Wi + c, hid, d);
     var zb = 0.0;
     if (i == 0u) {
-      zb = scr[sZ1 + c];
+      zb = scr[sZ1 + idx];
     } else {
       let Wp = sW + (i - 1u) * S;
-      zb = scr[Wp + d * hid + c];
-      for (var p = 0u; p < d; p++) {
-        zb += seq[k + p] * scr[Wp + p * hid + c];
-      }
+      zb = scr[Wp + d * hid + c] + dot_seq_scr(k, Wp + c, hid, d);
     }
     scr[sXq + idx] = gelu(zq);
     scr[sXa + idx] = gelu(za);
@@ -156,22 +139,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let i = idx / d;
     let m = idx % d;
     let Wi = sW + i * S + d * hid + hid;
-    var rq = scr[Wi + hid * d + m];
-    var ra = rq;
-    for (var c = 0u; c < hid; c++) {
-      let w = scr[Wi + c * d + m];
-      rq += scr[sXq + i * hid + c] * w;
-      ra += scr[sXa + i * hid + c] * w;
-    }
+    let rq = scr[Wi + hid * d + m] + dot_scr_scr(sXq + i * hid, 1u, Wi + m, d, hid);
+    let ra = scr[Wi + hid * d + m] + dot_scr_scr(sXa + i * hid, 1u, Wi + m, d, hid);
     var rb = 0.0;
     if (i == 0u) {
-      rb = scr[sZ2 + m];
+      rb = scr[sZ2 + idx];
     } else {
       let Wp = sW + (i - 1u) * S + d * hid + hid;
-      rb = scr[Wp + hid * d + m];
-      for (var c = 0u; c < hid; c++) {
-        rb += scr[sXb + i * hid + c] * scr[Wp + c * d + m];
-      }
+      rb = scr[Wp + hid * d + m] + dot_scr_scr(sXb + i * hid, 1u, Wp + m, d, hid);
     }
     scr[sRq + idx] = rq;
     scr[sRa + idx] = ra;
@@ -202,4 +177,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var m = lid; m < d; m += WG) {
     st[B2 + m] = scr[last + 2u * d * hid + hid + m];
   }
+}
+
+// primal_step takes token i of the running sums for element idx of W1 (row p,
+// column c) and of W2 (row c2, column m2), writes W1_i and W2_i there, and
+// returns the sums a = (Σ lr k g1, Σ lr x2 g2) so far.
+fn primal_step(h: u32, t0: u32, i: u32, idx: u32, p: u32, c: u32, c2: u32, m2: u32, w1: f32, w2: f32, a: vec2<f32>) -> vec2<f32> {
+  let d = P.d;
+  let hid = P.hid;
+  let b = P.b;
+  let sZ2 = h * P.scrStride + 6u * b * hid;
+  let sW = sZ2 + 5u * b * d;
+  let S = 2u * d * hid + hid + d;
+  let l = lr(h, t0 + i);
+  let sG1 = h * P.scrStride + 2u * b * hid;
+  let sX2 = h * P.scrStride + b * hid;
+  let sG2 = sZ2 + b * d;
+  let r = a + l * vec2<f32>(seq[ik(h, t0 + i) + p] * scr[sG1 + i * hid + c], scr[sX2 + i * hid + c2] * scr[sG2 + i * d + m2]);
+  let s = scale(h, i);
+  scr[sW + i * S + idx] = w1 - s * r.x;
+  scr[sW + i * S + d * hid + hid + idx] = w2 - s * r.y;
+  return r;
 }
