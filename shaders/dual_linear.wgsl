@@ -18,8 +18,8 @@
 // Scratch per head (P.scrStride ≥ 5bd + 3b²): Zk | G | Zbar | Zafter | Zbefore
 //   [b,d] each, then E⊙(QKᵀ+1) | E⊙(KKᵀ+1) | E′⊙(KKᵀ+1) [b,b] each.
 // Dispatch: (H, 1, 1) workgroups of 256, one dispatch per mini-batch; 3 barriers.
-// The two [·,d]@[d,d]-sized products run in 4×4 register tiles, the rest one
-// output per invocation.
+// The two [·,d]@[d,d]-sized products and the Gram matrices run in 4×4 register
+// tiles, the dual identity in 1×4 tiles, the row-wise LayerNorms one row per invocation.
 // CPU twin: ttt.DualState.Step (ttt/dual.go).
 
 @compute @workgroup_size(256)
@@ -134,21 +134,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   // Phase 3: the dual identity for Zbar and the two loss rows; the state update.
   // W⁰ was last read in phase 1, so it may change now.
-  for (var idx = lid; idx < n * d; idx += WG) {
-    let i = idx / d;
-    let m = idx % d;
-    var zq = scr[sZq + idx];
-    var za = scr[sZk + idx];
+  // Zbar and the two loss rows, four columns per invocation.
+  for (var tile = lid; tile < n * nc; tile += WG) {
+    let i = tile / nc;
+    let m0 = (tile % nc) * 4u;
+    let c = vec4<u32>(m0, min(m0 + 1u, d - 1u), min(m0 + 2u, d - 1u), min(m0 + 3u, d - 1u));
+    let r = i * d;
+    var zq = vec4<f32>(scr[sZq + r + c.x], scr[sZq + r + c.y], scr[sZq + r + c.z], scr[sZq + r + c.w]);
+    var za = vec4<f32>(scr[sZk + r + c.x], scr[sZk + r + c.y], scr[sZk + r + c.z], scr[sZk + r + c.w]);
     var zb = za;
     for (var j = 0u; j <= i; j++) {
-      let g = scr[sG + j * d + m];
-      zq -= scr[sMq + i * n + j] * g;
-      za -= scr[sMk + i * n + j] * g;
-      zb -= scr[sMs + i * n + j] * g;
+      let g = sG + j * d;
+      let gv = vec4<f32>(scr[g + c.x], scr[g + c.y], scr[g + c.z], scr[g + c.w]);
+      zq -= scr[sMq + i * n + j] * gv;
+      za -= scr[sMk + i * n + j] * gv;
+      zb -= scr[sMs + i * n + j] * gv;
     }
-    scr[sZq + idx] = zq;
-    scr[sZa + idx] = za;
-    scr[sZb + idx] = zb;
+    for (var k = 0u; k < 4u; k++) {
+      if (m0 + k < d) {
+        scr[sZq + r + m0 + k] = zq[k];
+        scr[sZa + r + m0 + k] = za[k];
+        scr[sZb + r + m0 + k] = zb[k];
+      }
+    }
   }
   let sn = scale(h, n - 1u);
   // W⁰ −= Kᵀ (e ⊙ G) in 4×4 register tiles of W.
