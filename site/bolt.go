@@ -4,12 +4,14 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 var scenariosBucket = []byte("scenarios")
@@ -28,6 +30,9 @@ func OpenBolt(dir string) (*Bolt, error) {
 	}
 	file := filepath.Join(dir, "scenarios.db")
 	db, err := bolt.Open(file, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("opening %s: another process (a ttt serve?) has it open", file)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", file, err)
 	}

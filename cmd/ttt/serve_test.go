@@ -225,7 +225,7 @@ func TestServeFlags(t *testing.T) {
 	srv := startServer(t, data, t.TempDir())
 	defer srv.stop(t, syscall.SIGTERM)
 	_, stderr, code := runMain(t, "serve", "-addr", "127.0.0.1:0", "-data", data)
-	if code != 1 || !strings.Contains(stderr, "scenarios.db") {
+	if code != 1 || !strings.Contains(stderr, "scenarios.db: another process") {
 		t.Errorf("a second server on the same database: exit %d, %q; want exit 1 naming the file", code, stderr)
 	}
 }
