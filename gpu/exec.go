@@ -232,8 +232,17 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 		be.stats.Submits++
 		return nil
 	}()
-	if perr := be.d.popScopes(); err == nil {
-		err = perr
+	// Read back before popping the error scopes: in the browser each pop is a
+	// promise that would otherwise cost a round trip of its own before the map.
+	var raw []byte
+	if err == nil {
+		raw, err = be.d.read(w.bufs[bufStage], uint64(stage)*4)
+		if err == nil {
+			be.stats.Readbacks++
+		}
+	}
+	if perr := be.d.popScopes(); perr != nil {
+		err = perr // the scope's message says what went wrong first
 	}
 	if err != nil {
 		if lerr := be.d.lostErr(); lerr != nil {
@@ -241,11 +250,6 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 		}
 		return nil, err
 	}
-	raw, err := be.d.read(w.bufs[bufStage], uint64(stage)*4)
-	if err != nil {
-		return nil, err
-	}
-	be.stats.Readbacks++
 	all := unsafe.Slice((*uint32)(unsafe.Pointer(&raw[0])), stage)
 	out := make([][]uint32, len(reads))
 	off := 0
