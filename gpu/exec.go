@@ -195,8 +195,12 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 
 	be.d.pushScopes()
 	err = func() error {
-		if err := be.d.queue.WriteBuffer(w.bufs[bufUni], 0, uni); err != nil {
-			return fmt.Errorf("gpu: writing the uniforms: %v", err)
+		// A readback alone (Stream.Weights) has no uniforms; the browser's
+		// WriteBuffer panics on an empty slice.
+		if len(uni) > 0 {
+			if err := be.d.queue.WriteBuffer(w.bufs[bufUni], 0, uni); err != nil {
+				return fmt.Errorf("gpu: writing the uniforms: %v", err)
+			}
 		}
 		enc, err := be.d.dev.CreateCommandEncoder(&wgpu.CommandEncoderDescriptor{Label: "ttt"})
 		if err != nil {
