@@ -167,8 +167,10 @@ func load(t *testing.T, exe, url string, timeout time.Duration) *report.Report {
 
 // TestBrowserGolden runs every reference case through the gpu backend (and the
 // cpu backend) in headless Chromium's WebGPU and checks every array at
-// 1e-4 abs + 1e-4 rel, that the adapter was SwiftShader's WebGPU, that the
-// self-test passed and that a destroyed device came back as ErrDeviceLost.
+// 1e-4 abs + 1e-4 rel, as well as the Stream API (with Weights) and both
+// attention kernels against their CPU twins; it checks that the adapter was
+// SwiftShader's WebGPU, that the self-test passed and that a destroyed device
+// came back as ErrDeviceLost.
 func TestBrowserGolden(t *testing.T) {
 	exe := chromium()
 	if exe == "" {
@@ -199,8 +201,8 @@ func TestBrowserGolden(t *testing.T) {
 			gpuCases[c.Name] = true
 		}
 	}
-	if want := len(golden.Names()); len(gpuCases) != want {
-		t.Errorf("the gpu backend passed %d reference cases in the browser, want all %d", len(gpuCases), want)
+	if want := len(golden.Names()) + 4; len(gpuCases) != want {
+		t.Errorf("the gpu backend passed %d cases in the browser, want all %d reference cases, the stream API of both models and both attentions", len(gpuCases), want)
 	}
 	if strings.HasPrefix(r.SelfTest, "FAIL") || r.SelfTest == "" {
 		t.Errorf("self-test: %q", r.SelfTest)

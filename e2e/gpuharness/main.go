@@ -71,6 +71,12 @@ func run(r *report.Report, bench bool) {
 			}
 		}
 	}
+	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
+		r.Cases = append(r.Cases, streamAPI(be, m))
+	}
+	for _, kind := range []string{"linear", "softmax"} {
+		r.Cases = append(r.Cases, attention(be, kind))
+	}
 	if msg, err := be.SelfTest(); err != nil {
 		r.SelfTest = "FAIL: " + err.Error()
 	} else {
@@ -120,6 +126,115 @@ func replay(name string, c *ttt.Case, be ttt.Backend, form ttt.Form) report.Case
 		if !d.OK() && rc.OK {
 			rc.OK, rc.Err = false, d.String()
 		}
+	}
+	return rc
+}
+
+// streamAPI steps 3 heads token by token through gpu.Stream and one
+// ttt.StreamState per head, comparing z and the losses at every token and the
+// weights read back with Stream.Weights at the end.
+func streamAPI(be *gpu.Backend, m ttt.Model) report.Case {
+	const H, T, d, b = 3, 10, 7, 3
+	rc := report.Case{Name: "stream-api/" + m.String(), Form: "stream", Backend: "gpu"}
+	start := time.Now()
+	probs := make([]*ttt.Problem, H)
+	hs := make([]*ttt.Head, H)
+	w0 := make([]*ttt.Weights, H)
+	cpu := make([]*ttt.StreamState, H)
+	for h := range probs {
+		probs[h] = ttt.RandomProblem(m, T, d, b, uint64(40+h))
+		hs[h], w0[h] = &probs[h].Head, probs[h].W0
+		cpu[h] = ttt.NewStreamState(hs[h], w0[h])
+	}
+	st, err := be.NewStream(hs, w0)
+	if err != nil {
+		rc.Err = err.Error()
+		return rc
+	}
+	defer st.Close()
+	q, k, v, lr := make([]float32, H*d), make([]float32, H*d), make([]float32, H*d), make([]float32, H)
+	z, losses, want := make([]float32, H*d), make([]ttt.Losses, H), make([]float32, d)
+	var got, exp []float64
+	for t := 0; t < T; t++ {
+		for h, p := range probs {
+			copy(q[h*d:], p.Seq.XQ[t*d:(t+1)*d])
+			copy(k[h*d:], p.Seq.XK[t*d:(t+1)*d])
+			copy(v[h*d:], p.Seq.XV[t*d:(t+1)*d])
+			lr[h] = p.Seq.LR[t]
+		}
+		if err := st.Step(z, losses, q, k, v, lr); err != nil {
+			rc.Err = err.Error()
+			return rc
+		}
+		for h := range probs {
+			l := cpu[h].Step(want, q[h*d:(h+1)*d], k[h*d:(h+1)*d], v[h*d:(h+1)*d], lr[h])
+			got = appendF(got, z[h*d:(h+1)*d]...)
+			got = appendF(got, losses[h].W0, losses[h].Start, losses[h].Before, losses[h].After)
+			exp = appendF(exp, want...)
+			exp = appendF(exp, l.W0, l.Start, l.Before, l.After)
+		}
+	}
+	ws, err := st.Weights()
+	if err != nil {
+		rc.Err = err.Error()
+		return rc
+	}
+	for h := range probs {
+		for i, t := range ws[h].Tensors() {
+			got = appendF(got, t...)
+			exp = appendF(exp, cpu[h].Weights().Tensors()[i]...)
+		}
+	}
+	rc.MS = float64(time.Since(start).Microseconds()) / 1e3
+	return compareCase(rc, got, exp)
+}
+
+// attention runs one of the attention kernels over two key chunks against its CPU twin.
+func attention(be *gpu.Backend, kind string) report.Case {
+	const H, T, d = 2, 300, 16
+	rc := report.Case{Name: "attention/" + kind, Form: "-", Backend: "gpu"}
+	start := time.Now()
+	p := ttt.RandomProblem(ttt.Linear, H*T, d, 1, 7)
+	for i := range p.Seq.XQ { // q·k of order 1
+		p.Seq.XQ[i] *= 0.5
+		p.Seq.XK[i] *= 0.5
+	}
+	Q, K, V := p.Seq.XQ, p.Seq.XK, p.Seq.XV
+	Z, want := make([]float32, H*T*d), make([]float32, H*T*d)
+	var err error
+	if kind == "linear" {
+		err = be.LinearAttention(Z, Q, K, V, H, T, d)
+	} else {
+		err = be.SoftmaxAttention(Z, Q, K, V, H, T, d)
+	}
+	rc.MS = float64(time.Since(start).Microseconds()) / 1e3
+	if err != nil {
+		rc.Err = err.Error()
+		return rc
+	}
+	for h := 0; h < H; h++ {
+		a, e := h*T*d, (h+1)*T*d
+		if kind == "linear" {
+			ttt.LinearAttention(want[a:e], Q[a:e], K[a:e], V[a:e], T, d)
+		} else {
+			ttt.SoftmaxAttention(want[a:e], Q[a:e], K[a:e], V[a:e], T, d)
+		}
+	}
+	return compareCase(rc, appendF(nil, Z...), appendF(nil, want...))
+}
+
+func appendF(dst []float64, x ...float32) []float64 {
+	for _, v := range x {
+		dst = append(dst, float64(v))
+	}
+	return dst
+}
+
+func compareCase(rc report.Case, got, want []float64) report.Case {
+	d := ttt.CompareArray(rc.Name, got, want, ttt.AbsTol, ttt.RelTol)
+	rc.Arrays, rc.MaxAbs, rc.OK = 1, d.MaxAbs, d.OK()
+	if !d.OK() {
+		rc.Err = d.String()
 	}
 	return rc
 }
