@@ -3,18 +3,29 @@ GO      ?= go
 BIN     := bin
 TTT     := $(BIN)/ttt
 
-.PHONY: run test deps vet unit fuzz bench build clean
+.PHONY: run test deps vet unit fuzz bench build clean wasm page-e2e
 
 # The main job: the site (page, scenario API, oEmbed) on 127.0.0.1:8080 with
 # its database in ./data. Ctrl-C stops it gracefully.
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
-run: build
+run: build wasm
 	@echo "TTT Explainer: http://$(ADDR)/ (scenarios in $(DATA))"
 	$(TTT) serve -addr $(ADDR) -data $(DATA) -web web
 
 build:
 	$(GO) build -o $(TTT) ./cmd/ttt
+
+# The page's Go program (wasm/) as web/app.wasm, precompressed (the site
+# serves app.wasm.gz to browsers that accept gzip), with the wasm_exec.js of
+# the same Go and a manifest with the size that the loading bar counts to.
+WEB     := web
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(WEB)/app.wasm ./wasm
+	gzip -9 -n -c $(WEB)/app.wasm > $(WEB)/app.wasm.gz
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WEB)/wasm_exec.js
+	printf '{"wasm":"app.wasm","bytes":%s,"gzip":%s}\n' $$(stat -c %s $(WEB)/app.wasm) $$(stat -c %s $(WEB)/app.wasm.gz) > $(WEB)/app.json
+	@echo "web/app.wasm: $$(stat -c %s $(WEB)/app.wasm) bytes, $$(stat -c %s $(WEB)/app.wasm.gz) gzipped"
 
 # Everything CI runs. It installs what it needs first.
 test: deps vet unit fuzz site-test

@@ -3,14 +3,20 @@ module tttexplainer
 go 1.26
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/cogentcore/webgpu v0.23.0
+	github.com/hajimehoshi/ebiten/v2 v2.8.8
 	github.com/syumai/workers v0.30.2
 	go.etcd.io/bbolt v1.5.0
 )
 
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/ebitengine/gomobile v0.0.0-20240911145611-4856209ac325 // indirect
+	github.com/ebitengine/hideconsole v1.0.0 // indirect
+	github.com/ebitengine/purego v0.8.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/jezek/xgb v1.1.1 // indirect
+	golang.org/x/sync v0.20.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 )

@@ -291,6 +291,12 @@ func TestSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	go ss.Loop()
+	if f := ss.Frame(); f.Backend != "cpu" || !strings.Contains(f.Reason, "looking for") {
+		t.Errorf("before the probe: backend %s, reason %q", f.Backend, f.Reason)
+	}
+	if err := ss.ProbeGPU(); err != nil {
+		t.Fatal(err)
+	}
 	if f := ss.Frame(); f.Backend != "cpu" || !strings.Contains(f.Reason, "no GPU backend") {
 		t.Errorf("without a GPU: backend %s, reason %q", f.Backend, f.Reason)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"tttexplainer/ttt"
 )
 
 // OpenGPU opens the GPU device and runs its self-test; it returns the
@@ -20,6 +22,8 @@ type Session struct {
 	gpu     Device // opened once, on first need
 	gpuMsg  string // the self-test's summary, or why there is no GPU
 	gpuTry  bool
+	probed  bool // ProbeGPU has run: until then every run starts on the CPU
+	tests   map[string]selfTest
 
 	r       *Runner
 	playing bool
@@ -51,6 +55,9 @@ func (ss *Session) device(want string) (Device, string) {
 	if want == "cpu" {
 		return CPU{}, "the CPU backend was chosen"
 	}
+	if !ss.probed {
+		return CPU{}, "looking for a WebGPU adapter; the CPU runs meanwhile"
+	}
 	if !ss.gpuTry {
 		ss.gpuTry = true
 		if ss.openGPU == nil {
@@ -67,11 +74,67 @@ func (ss *Session) device(want string) (Device, string) {
 	return CPU{}, "running on the CPU: " + ss.gpuMsg
 }
 
+// ProbeGPU opens the GPU (the first frame comes before this: opening an
+// adapter and running the self-test takes a while) and moves the run to it
+// if its scenario asks for one, keeping its history.
+func (ss *Session) ProbeGPU() error {
+	return ss.Do(func() error {
+		ss.probed = true
+		dev, reason := ss.deviceFor(ss.r.Scenario)
+		if dev.Name() == ss.r.dev.Name() {
+			ss.r.reason = reason
+			return nil
+		}
+		return ss.r.SetDevice(dev, reason)
+	})
+}
+
+// selfTester is a device that tests its kernels against the CPU before a
+// run uses them (GPUDevice).
+type selfTester interface {
+	SelfTest(m ttt.Model, f ttt.Form) (string, error)
+}
+
+type selfTest struct {
+	msg string
+	err error
+}
+
+// deviceFor picks the device of a scenario: device's choice, provided the
+// GPU's kernels for the scenario's model and form pass their self-test
+// (once per model and form).
+func (ss *Session) deviceFor(s Scenario) (Device, string) {
+	dev, reason := ss.device(s.Backend)
+	st, ok := dev.(selfTester)
+	if !ok {
+		return dev, reason
+	}
+	m, err1 := ttt.ParseModel(s.Model)
+	f, err2 := ttt.ParseForm(s.Form)
+	if err1 != nil || err2 != nil {
+		return dev, reason
+	}
+	key := s.Model + "/" + s.Form
+	if ss.tests == nil {
+		ss.tests = map[string]selfTest{}
+	}
+	res, done := ss.tests[key]
+	if !done {
+		msg, err := st.SelfTest(m, f)
+		res = selfTest{msg, err}
+		ss.tests[key] = res
+	}
+	if res.err != nil {
+		return CPU{}, "the GPU failed its self-test, so this runs on the CPU: " + res.err.Error()
+	}
+	return dev, res.msg
+}
+
 // GPUStatus reports whether a GPU passed its self-test, and its message.
 func (ss *Session) GPUStatus() (bool, string) { return ss.gpu != nil, ss.gpuMsg }
 
 func (ss *Session) configure(s Scenario) error {
-	dev, reason := ss.device(s.Backend)
+	dev, reason := ss.deviceFor(s)
 	r, err := NewRunner(s, dev)
 	if err != nil && dev.Name() != "cpu" {
 		reason = fmt.Sprintf("the GPU could not start this run, so it runs on the CPU: %v", err)
@@ -135,9 +198,8 @@ func (ss *Session) Loop() {
 		}
 		select {
 		case c := <-ss.cmds:
-			c()
+			c() // publishes its own frame before it answers
 			last, due = time.Now(), 0
-			ss.publish()
 		case now := <-tick:
 			due += now.Sub(last).Seconds() * ss.r.Scenario.Speed
 			last = now
@@ -169,6 +231,8 @@ func (ss *Session) Do(f func() error) error {
 		} else {
 			ss.err = ""
 		}
+		// The caller's next read of Frame sees what it asked for.
+		ss.publish()
 		done <- err
 	}
 	return <-done
@@ -235,8 +299,8 @@ func (ss *Session) SetBackend(name string) error {
 		return err
 	}
 	return ss.Do(func() error {
-		dev, reason := ss.device(name)
 		ss.r.Scenario.Backend = name
+		dev, reason := ss.deviceFor(ss.r.Scenario)
 		return ss.r.SetDevice(dev, reason)
 	})
 }

@@ -1,0 +1,514 @@
+//go:build !js
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"tttexplainer/site"
+	"tttexplainer/ttt"
+	"tttexplainer/ttt/golden"
+)
+
+// The page's browser tests: they build the page as `make wasm` does, serve
+// it with the real site handler (its headers, gzip and CSP included), and
+// drive it in headless Chromium through window.ttt, reading numbers rather
+// than pixels wherever they can.
+
+var (
+	pageOnce sync.Once
+	pageDir  string
+	pageErr  error
+)
+
+// buildPage builds web/ with app.wasm into a temporary directory, once per
+// test binary.
+func buildPage(t *testing.T) string {
+	t.Helper()
+	pageOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ttt-page-")
+		if err != nil {
+			pageErr = err
+			return
+		}
+		pageDir = dir
+		gobin := goTool()
+		build := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "app.wasm"), "../wasm")
+		build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if out, err := build.CombinedOutput(); err != nil {
+			pageErr = fmt.Errorf("building the page's wasm: %v\n%s", err, out)
+			return
+		}
+		root, err := exec.Command(gobin, "env", "GOROOT").Output()
+		if err != nil {
+			pageErr = err
+			return
+		}
+		files := map[string]string{"wasm_exec.js": filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js")}
+		for _, name := range []string{"index.html", "view.html", "embed.html", "page.js", "load.js", "style.css"} {
+			files[name] = filepath.Join("..", "web", name)
+		}
+		for name, src := range files {
+			data, err := os.ReadFile(src)
+			if err != nil {
+				pageErr = err
+				return
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				pageErr = err
+				return
+			}
+		}
+		raw, _ := os.ReadFile(filepath.Join(dir, "app.wasm"))
+		var gz bytes.Buffer
+		if err := gzipTo(&gz, raw); err != nil {
+			pageErr = err
+			return
+		}
+		os.WriteFile(filepath.Join(dir, "app.wasm.gz"), gz.Bytes(), 0o644)
+		os.WriteFile(filepath.Join(dir, "app.json"), fmt.Appendf(nil, `{"wasm":"app.wasm","bytes":%d,"gzip":%d}`, len(raw), gz.Len()), 0o644)
+	})
+	if pageErr != nil {
+		t.Fatal(pageErr)
+	}
+	return pageDir
+}
+
+// servePage serves the built page with the site's handler.
+func servePage(t *testing.T) *httptest.Server {
+	t.Helper()
+	dir := buildPage(t)
+	store, err := site.OpenBolt(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	srv := httptest.NewServer(site.New(site.Config{Store: store, Assets: site.Dir(dir)}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// browser starts a fresh headless Chromium, with or without WebGPU.
+func browser(t *testing.T, webgpu bool) context.Context {
+	t.Helper()
+	exe := chromium()
+	if exe == "" {
+		skipOrFail(t, "no chromium on PATH (Debian: apt-get install chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900)}
+	for _, f := range chromiumFlags {
+		if f == "enable-unsafe-webgpu" && !webgpu {
+			continue
+		}
+		name, value, ok := strings.Cut(f, "=")
+		if ok {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		skipOrFail(t, "chromium at %s did not start: %v", exe, err)
+	}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			t.Logf("console %s: %s", m.Type, m.Text)
+		}
+	}()
+	return ctx
+}
+
+// eval runs a script (awaiting a Promise) and decodes its JSON result.
+func eval[T any](t *testing.T, ctx context.Context, script string) T {
+	t.Helper()
+	// No single call takes long; a hang fails here rather than at the
+	// test binary's timeout.
+	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: %v", short(script), err)
+	}
+	return v
+}
+
+func short(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
+type readyInfo struct {
+	Backend    string `json:"backend"`
+	Adapter    string `json:"adapter"`
+	Reason     string `json:"reason"`
+	GPU        bool   `json:"gpu"`
+	GPUMessage string `json:"gpu_message"`
+	Notice     string `json:"notice"`
+}
+
+type pageState struct {
+	T          int       `json:"t"`
+	Done       int       `json:"done"`
+	Total      int       `json:"total"`
+	Point      int       `json:"point"`
+	Playing    bool      `json:"playing"`
+	Backend    string    `json:"backend"`
+	Query      string    `json:"query"`
+	LossW0     []float64 `json:"loss_w0"`
+	LossBefore []float64 `json:"loss_before"`
+	LossAfter  []float64 `json:"loss_after"`
+	Checksum   string    `json:"w_checksum"`
+	B          int       `json:"b"`
+	Occurrence []int     `json:"occurrence"`
+	Check      *struct {
+		Last, Max float64
+	} `json:"check"`
+	Scenario map[string]any `json:"scenario"`
+	Error    string         `json:"error"`
+}
+
+// open navigates to path and waits for ttt.ready.
+func open(t *testing.T, ctx context.Context, url string) readyInfo {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("navigating to %s: %v", url, err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Poll[bool]("window.ttt !== undefined", chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil || !raw {
+		t.Fatalf("no window.ttt on %s: %v", url, err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	r, err := chromedp.Run(tctx, chromedp.Evaluate[readyInfo](`ttt.ready`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("ttt.ready on %s: %v", url, err)
+	}
+	return r
+}
+
+func state(t *testing.T, ctx context.Context) pageState {
+	t.Helper()
+	return eval[pageState](t, ctx, `ttt.state()`)
+}
+
+// TestPageWebGPU is the page on SwiftShader's WebGPU: it loads, picks the
+// webgpu backend, draws its first frame quickly, replays the reference cases
+// on both backends, learns the repeated phrases, draws, and answers the
+// keyboard, the URL and an embedding page.
+func TestPageWebGPU(t *testing.T) {
+	srv := servePage(t)
+	ctx := browser(t, true)
+	start := time.Now()
+	r := open(t, ctx, srv.URL+"/?autoplay=0")
+	t.Logf("ready after %v: %+v", time.Since(start).Round(time.Millisecond), r)
+	if r.Backend != "webgpu" {
+		if requireGPU() || strings.Contains(r.GPUMessage, "self-test") {
+			t.Fatalf("ttt.ready reports backend %q (%s), want webgpu", r.Backend, r.Reason)
+		}
+		t.Skipf("no WebGPU adapter in this browser: %s", r.GPUMessage)
+	}
+	if !strings.Contains(strings.ToLower(r.Adapter), "swiftshader") {
+		t.Errorf("adapter %q, want SwiftShader's", r.Adapter)
+	}
+	first := eval[float64](t, ctx, `window.tttTimings.firstFrame`)
+	t.Logf("first frame %.0f ms after navigation", first)
+	if first > 3000 {
+		t.Errorf("first frame %.0f ms after navigation, want ≤ 3000", first)
+	}
+
+	t.Run("replay", func(t *testing.T) {
+		for _, name := range golden.Names() {
+			data, _ := golden.Read(name)
+			c, err := ttt.DecodeCase(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, be := range []string{"webgpu", "cpu"} {
+				raw := eval[json.RawMessage](t, ctx, fmt.Sprintf(`ttt.replay(%s, %q).then(JSON.stringify)`, jsString(string(data)), be))
+				var text string
+				json.Unmarshal(raw, &text)
+				got, err := ttt.DecodeOutput([]byte(text))
+				if err != nil {
+					t.Fatalf("%s on %s: %v", name, be, err)
+				}
+				worst := 0.0
+				for _, d := range ttt.Compare(got, c.Want, ttt.AbsTol, ttt.RelTol) {
+					worst = max(worst, d.MaxAbs)
+					if !d.OK() {
+						t.Errorf("%s on %s: %v", name, be, d)
+					}
+				}
+				t.Logf("%-36s %-6s max |Δ| = %.2e", name, be, worst)
+			}
+		}
+		msg := eval[string](t, ctx, `ttt.replay('{"kind": "linear"}', "webgpu").then(() => "resolved", (e) => e.message)`)
+		if !strings.Contains(msg, "inputs") {
+			t.Errorf("replaying a bad case: %q, want an error naming the missing field", msg)
+		}
+	})
+
+	t.Run("repeat", func(t *testing.T) {
+		eval[pageState](t, ctx, `ttt.setConfig({input: "repeat", form: "stream"})`)
+		eval[pageState](t, ctx, `ttt.setCheck(true)`)
+		s := eval[pageState](t, ctx, `ttt.step(300)`)
+		if s.T != 300 || s.Backend != "webgpu" || len(s.LossBefore) != 300 {
+			t.Fatalf("after step(300): t %d on %s with %d losses", s.T, s.Backend, len(s.LossBefore))
+		}
+		var before, after, first, again, nf, na float64
+		for i := range s.LossBefore {
+			before += s.LossBefore[i]
+			after += s.LossAfter[i]
+			switch o := s.Occurrence[i]; {
+			case o == 0:
+				first += s.LossBefore[i]
+				nf++
+			case o > 0:
+				again += s.LossBefore[i]
+				na++
+			}
+		}
+		t.Logf("300 tokens on webgpu: mean ℓ(W_{t−1}) %.3f, ℓ(W_t) %.3f; first appearances %.3f, repeats %.3f; max |GPU − CPU| %.2e",
+			before/300, after/300, first/nf, again/na, s.Check.Max)
+		if after > before {
+			t.Errorf("mean loss_after %.3f > loss_before %.3f", after/300, before/300)
+		}
+		if again/na >= first/nf {
+			t.Errorf("repeated phrases' loss %.3f is not below their first appearance's %.3f", again/na, first/nf)
+		}
+		if s.Check == nil || s.Check.Max > 1e-4 {
+			t.Errorf("GPU vs CPU while stepping: %+v, want ≤ 1e-4", s.Check)
+		}
+		eval[pageState](t, ctx, `ttt.setCheck(false)`)
+	})
+
+	t.Run("draws", func(t *testing.T) {
+		eval[pageState](t, ctx, `ttt.reset()`)
+		eval[pageState](t, ctx, `ttt.step(20)`)
+		a := shot(t, ctx)
+		if n := colours(a, a.Bounds()); n < 50 {
+			t.Errorf("the canvas shows %d colours: blank?", n)
+		}
+		eval[pageState](t, ctx, `ttt.step("batch")`)
+		b := shot(t, ctx)
+		// The heat maps sit in the middle band of the canvas.
+		band := image.Rect(0, a.Bounds().Dy()*25/100, a.Bounds().Dx(), a.Bounds().Dy()*50/100)
+		if d := differ(a, b, band); d < 100 {
+			t.Errorf("the heat-map band changed in %d pixels between two steps", d)
+		} else {
+			t.Logf("the heat-map band changed in %d pixels", d)
+		}
+	})
+
+	t.Run("keyboard", func(t *testing.T) {
+		eval[pageState](t, ctx, `ttt.reset()`)
+		key := func(k string, opts ...chromedp.KeyOption) {
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(k, opts...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eval[bool](t, ctx, `document.activeElement.blur(), window.keys = [], document.addEventListener("keydown", (e) => window.keys.push(e.key)), true`)
+		key(kb.ArrowRight)
+		t.Logf("keys seen: %v", eval[[]string](t, ctx, `window.keys`))
+		waitFor(t, ctx, "t == 1", func(s pageState) bool { return s.T == 1 })
+		key(kb.ArrowRight, chromedp.KeyModifiers(chromedp.ModifierShift))
+		waitFor(t, ctx, "t == b", func(s pageState) bool { return s.T == s.B })
+		key(" ")
+		waitFor(t, ctx, "playing", func(s pageState) bool { return s.Playing })
+		key(" ")
+		waitFor(t, ctx, "paused", func(s pageState) bool { return !s.Playing })
+		summary := eval[string](t, ctx, `document.getElementById("summary").textContent`)
+		if !strings.Contains(summary, "Token") {
+			t.Errorf("the live summary reads %q", summary)
+		}
+	})
+
+	t.Run("url", func(t *testing.T) {
+		eval[pageState](t, ctx, `ttt.setConfig({model: "mlp", b: 8, seed: 7, input: "prose"})`)
+		loc := eval[string](t, ctx, `location.search`)
+		for _, want := range []string{"model=mlp", "b=8", "seed=7", "input=prose"} {
+			if !strings.Contains(loc, want) {
+				t.Errorf("location.search = %q, want %s in it", loc, want)
+			}
+		}
+		open(t, ctx, srv.URL+"/"+loc)
+		s := state(t, ctx)
+		if s.Scenario["model"] != "mlp" || s.Scenario["b"] != 8.0 || s.Scenario["seed"] != 7.0 || s.Scenario["input"] != "prose" {
+			t.Errorf("after reloading %s: scenario %v", loc, s.Scenario)
+		}
+		r := open(t, ctx, srv.URL+"/?b=99&autoplay=0")
+		if !strings.Contains(r.Notice, "b: 99") {
+			t.Errorf("a link with b=99: notice %q, want one naming b", r.Notice)
+		}
+		shown := eval[string](t, ctx, `document.getElementById("error").textContent`)
+		if !strings.Contains(shown, "b: 99") {
+			t.Errorf("the page shows %q for b=99", shown)
+		}
+		msg := eval[string](t, ctx, `ttt.setConfig({lr: -1}).then(() => "resolved", (e) => e.message)`)
+		if !strings.Contains(msg, "lr") {
+			t.Errorf("setConfig({lr: -1}): %q, want an error naming lr", msg)
+		}
+	})
+
+	t.Run("embed", func(t *testing.T) {
+		// A host page on another origin frames the embed view, reads its
+		// height and steps it through postMessage.
+		embedURL := srv.URL + "/embed.html?autoplay=0&input=recall"
+		host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<!doctype html><iframe id="f" src="%s" width="800" height="520"></iframe><script>
+window.msgs = [];
+addEventListener("message", (e) => window.msgs.push(e.data));
+window.callTTT = (method, args) => new Promise((resolve) => {
+  const id = Math.random();
+  addEventListener("message", function h(e) { if (e.data && e.data.ttt === "reply" && e.data.id === id) { removeEventListener("message", h); resolve(e.data); } });
+  document.getElementById("f").contentWindow.postMessage({ttt: "call", id, method, args}, "*");
+});
+</script>`, embedURL)
+		}))
+		defer host.Close()
+		if err := chromedp.Do(ctx, chromedp.Navigate(host.URL)); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.msgs.some((m) => m && m.ttt === "ready")`, chromedp.WithPollingTimeout(120*time.Second)))
+		if err != nil || !ok {
+			t.Fatalf("the embedded page never posted ready: %v", err)
+		}
+		h := eval[float64](t, ctx, `Math.max(...window.msgs.filter((m) => m.ttt === "height").map((m) => m.height))`)
+		if h < 300 || h > 2000 {
+			t.Errorf("the embed posted height %v", h)
+		}
+		reply := eval[map[string]any](t, ctx, `callTTT("step", [30])`)
+		res, _ := reply["result"].(map[string]any)
+		if reply["ok"] != true || res["t"] != 30.0 {
+			t.Errorf("step through postMessage: %v", reply)
+		}
+		bad := eval[map[string]any](t, ctx, `callTTT("setConfig", [{b: 0}])`)
+		if bad["ok"] != false || !strings.Contains(fmt.Sprint(bad["error"]), "b") {
+			t.Errorf("a bad setConfig through postMessage: %v", bad)
+		}
+	})
+}
+
+// TestPageCPUFallback: without --enable-unsafe-webgpu Chromium has no
+// adapter; the page runs on the CPU, says why, and still replays and learns.
+func TestPageCPUFallback(t *testing.T) {
+	srv := servePage(t)
+	ctx := browser(t, false)
+	r := open(t, ctx, srv.URL+"/?autoplay=0")
+	t.Logf("ready: %+v", r)
+	if r.Backend != "cpu" || r.GPU {
+		t.Fatalf("without WebGPU: backend %q (gpu %v)", r.Backend, r.GPU)
+	}
+	if !strings.Contains(r.Reason, "adapter") && !strings.Contains(r.Reason, "navigator.gpu") {
+		t.Errorf("reason %q does not say why there is no GPU", r.Reason)
+	}
+	shown := eval[string](t, ctx, `document.getElementById("backend").textContent`)
+	if !strings.Contains(shown, "CPU") || !strings.Contains(shown, "adapter") && !strings.Contains(shown, "navigator.gpu") {
+		t.Errorf("the page says %q about its backend", shown)
+	}
+	data, _ := golden.Read("linear_T64_b16_dual")
+	c, _ := ttt.DecodeCase(data)
+	raw := eval[string](t, ctx, fmt.Sprintf(`ttt.replay(%s, "cpu").then(JSON.stringify)`, jsString(string(data))))
+	got, err := ttt.DecodeOutput([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ttt.Compare(got, c.Want, ttt.AbsTol, ttt.RelTol) {
+		if !d.OK() {
+			t.Error(d)
+		}
+	}
+	msg := eval[string](t, ctx, fmt.Sprintf(`ttt.replay(%s, "webgpu").then(() => "resolved", (e) => e.message)`, jsString(string(data))))
+	if !strings.Contains(msg, "no usable GPU") {
+		t.Errorf("replay on webgpu without one: %q", msg)
+	}
+	s := eval[pageState](t, ctx, `ttt.step(100)`)
+	if s.T != 100 || s.Backend != "cpu" {
+		t.Errorf("after step(100): t %d on %s", s.T, s.Backend)
+	}
+}
+
+func waitFor(t *testing.T, ctx context.Context, what string, ok func(pageState) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := state(t, ctx); ok(s) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s: state %+v", what, state(t, ctx))
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// shot screenshots the canvas frame after two animation frames.
+func shot(t *testing.T, ctx context.Context) image.Image {
+	t.Helper()
+	eval[bool](t, ctx, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => r(true), 100))))`)
+	buf, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("view")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("TTT_SHOTS"); dir != "" {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("page-%d.png", time.Now().UnixNano())), buf, 0o644)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func colours(img image.Image, r image.Rectangle) int {
+	seen := map[[3]uint32]bool{}
+	for y := r.Min.Y; y < r.Max.Y; y += 2 {
+		for x := r.Min.X; x < r.Max.X; x += 2 {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{cr >> 8, cg >> 8, cb >> 8}] = true
+		}
+	}
+	return len(seen)
+}
+
+func differ(a, b image.Image, r image.Rectangle) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			ar, ag, ab, _ := a.At(x, y).RGBA()
+			br, bg, bb, _ := b.At(x, y).RGBA()
+			if math.Abs(float64(ar)-float64(br))+math.Abs(float64(ag)-float64(bg))+math.Abs(float64(ab)-float64(bb)) > 3*256 {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,354 @@
+// page.js wires the page's controls and text to the Go program, and offers
+// the page API, window.ttt, to scripts, tests and (through postMessage) to
+// pages that embed this one. The Go program (app.wasm, built from wasm/)
+// runs in the canvas frame (view.html) or, in embed.html, in this document;
+// it exposes globalThis.tttCore there and calls back the tttReady,
+// tttOnFrame, tttProgress and tttFatal functions defined here.
+//
+// window.ttt (every method but state returns a Promise):
+//   ttt.ready                     Promise of {backend, adapter, reason, gpu, gpu_message, notice, first_frame_ms}
+//   ttt.replay(caseJSON, backend, form?)
+//                                 Promise of the object that `ttt replay` prints (caseJSON: string or object;
+//                                 backend "webgpu"/"gpu" or "cpu"; form defaults to the case's scheme)
+//   ttt.setConfig(partial)        change scenario fields ({model, form, b, lr, width, ln, seed, input, text,
+//                                 backend, speed}); restarts the run; rejects naming a bad field
+//   ttt.play(), ttt.pause()       start and stop stepping at the scenario's speed
+//   ttt.step(n = 1 | "batch")     show n more tokens, or up to the end of the mini-batch
+//   ttt.seek(t), ttt.reset()      scrub to token t; start again
+//   ttt.setBackend(name)          "auto", "gpu"/"webgpu" or "cpu", keeping the run's history
+//   ttt.setCheck(on)              compare every GPU step with the CPU (state().check)
+//   ttt.setView({smooth, scale, delta})  drawing only: loss smoothing, "fixed"/"frame" colour scale, ΔW
+//   ttt.state({weights})          {t, done, total, point, backend, adapter, reason, scenario, query, tokens,
+//                                  loss_w0, loss_start, loss_before, loss_after (per token shown),
+//                                  w_checksum, heads, d, b, tokens_per_s, check, recall, occurrence, weights?}
+//
+// postMessage: a frame host sends {ttt: "call", id, method, args: [...]} with
+// one of the methods above (or "ready"); the page answers the sender's
+// window at the sender's origin with {ttt: "reply", id, ok, result | error}.
+// Any origin may call: every method only computes in the reader's browser
+// and reads nothing private. The page also posts {ttt: "height", height}
+// (its preferred height in CSS pixels) and {ttt: "ready", ...} to its parent
+// when it is framed.
+"use strict";
+(function () {
+  // index.html?embed=1 is the same-origin way to the compact view, which
+  // lives in embed.html (the document other sites may frame).
+  if (document.body && document.body.dataset.mode === "page" && new URLSearchParams(location.search).get("embed") === "1") {
+    location.replace("embed.html" + location.search);
+    return;
+  }
+  const isEmbedDoc = () => document.body && document.body.dataset.mode === "embed";
+
+  // The Go program calls these on its host.
+  if (!window.tttHost) window.tttHost = window;
+
+  let coreWin = null; // the window whose tttCore is the Go program
+  let resolveReady, rejectReady;
+  const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+  ready.catch(() => {});
+  let resolveCore;
+  const coreReady = new Promise((res) => { resolveCore = res; });
+  let last = null; // the latest frame summary
+
+  function core() {
+    const w = coreWin || window;
+    return w.tttCore;
+  }
+  async function call(method, ...args) {
+    await coreReady;
+    const fn = core()[method];
+    if (typeof fn !== "function") throw new Error(`ttt.${method}: no such method`);
+    const out = await fn(...args);
+    return typeof out === "string" ? JSON.parse(out) : out;
+  }
+
+  const api = {
+    ready,
+    replay: (c, backend, form) => call("replay", typeof c === "string" ? c : JSON.stringify(c), backend || "", form || ""),
+    setConfig: (patch) => call("setConfig", JSON.stringify(patch || {})),
+    play: () => call("play"),
+    pause: () => call("pause"),
+    step: (n) => call("step", n === undefined ? 1 : n),
+    seek: (t) => call("seek", t),
+    reset: () => call("reset"),
+    setBackend: (name) => call("setBackend", String(name)),
+    setCheck: (on) => call("setCheck", !!on),
+    setView: (v) => call("setView", Object.assign(currentView(), v || {})),
+    state: (opts) => {
+      const c = core();
+      if (!c) return null;
+      const s = c.state(!!(opts && opts.weights));
+      return s ? JSON.parse(s) : null;
+    },
+  };
+  window.ttt = api;
+
+  // ---- callbacks from the Go program ----
+  window.tttProgress = (loaded, total) => {
+    const bar = $("load-progress"), text = $("load-text");
+    if (!bar) return;
+    if (total > 0) { bar.max = total; bar.value = Math.min(loaded, total); } else { bar.removeAttribute("value"); }
+    text.textContent = total > 0 ? `${mb(loaded)} of ${mb(total)} MB` : `${mb(loaded)} MB`;
+  };
+  window.tttReady = (json) => {
+    const r = JSON.parse(json);
+    resolveReady(r);
+    postParent(Object.assign({ ttt: "ready" }, r));
+    if (r.notice) showError(r.notice);
+    maybeAutoplay();
+  };
+  window.tttOnFrame = (json) => {
+    if (!coreWin) {
+      coreWin = isEmbedDoc() ? window : ($("view") && $("view").contentWindow) || window;
+      resolveCore();
+      const l = $("loading");
+      if (l) l.hidden = true;
+    }
+    last = JSON.parse(json);
+    render(last);
+  };
+  // Milliseconds from navigation to the first frame the canvas drew.
+  window.tttTimings = {};
+  window.tttFirstFrame = () => { window.tttTimings.firstFrame = performance.now(); };
+  window.tttFatal = (msg) => {
+    showError("The layer stopped: " + msg);
+    rejectReady(new Error(msg));
+  };
+
+  // ---- the DOM ----
+  const $ = (id) => document.getElementById(id);
+  const mb = (n) => (n / 1e6).toFixed(1);
+
+  function showError(msg) {
+    const e = $("error");
+    if (!e) return;
+    e.textContent = msg;
+    e.hidden = !msg;
+  }
+
+  let spokenAt = 0;
+  function render(f) {
+    const play = $("play");
+    if (play) {
+      play.textContent = f.playing ? "Pause" : "Play";
+      play.setAttribute("aria-pressed", f.playing ? "true" : "false");
+    }
+    const scrub = $("scrub");
+    if (scrub && document.activeElement !== scrub) {
+      scrub.max = String(f.done);
+      scrub.value = String(f.t);
+    }
+    if ($("scrub-out")) $("scrub-out").textContent = `${f.t} / ${f.total}`;
+    // The summary is a live region: while playing, speak at most every few
+    // seconds; a step or a pause is spoken at once.
+    const now = Date.now();
+    if (!f.playing || now - spokenAt > 4000) {
+      spokenAt = now;
+      $("summary").textContent = sentence(f);
+    }
+    if ($("backend")) $("backend").textContent = backendText(f);
+    if ($("input-desc")) $("input-desc").textContent = f.input;
+    if (f.error) showError(f.error); else if (!f.notice) showError("");
+    syncForm(f.scenario);
+    syncURL(f.query);
+    document.querySelectorAll("#formulas .form").forEach((el) => { el.hidden = el.dataset.form !== f.scenario.form; });
+  }
+
+  function sentence(f) {
+    let s;
+    if (f.t === 0) {
+      s = `Ready: ${f.input}. Press play or → to feed the layer its first token.`;
+    } else {
+      const l = f.loss;
+      s = `Token ${f.t} of ${f.total}, “${f.token}”: loss before the step ${l.before.toFixed(3)}, after ${l.after.toFixed(3)}; the untrained weights W0 would score ${l.w0.toFixed(3)}.`;
+      if (f.recall && f.recall.asked > 0) s += ` Recall: ${f.recall.right} of ${f.recall.asked} questions right.`;
+      if (f.point !== f.t) s += ` The ${f.scenario.form} form shows W at the last mini-batch end (token ${f.point}).`;
+    }
+    s += ` ${backendShort(f)}, ${Math.round(f.tokens_per_s)} tokens/s.`;
+    if (f.check) s += ` Max |GPU − CPU| ${f.check.last.toExponential(1)}.`;
+    return s;
+  }
+  function backendShort(f) {
+    return f.backend === "cpu" ? "CPU backend" : `WebGPU (${f.adapter})`;
+  }
+  function backendText(f) {
+    if (f.backend === "cpu") return `Running on the CPU. ${f.reason}`;
+    const soft = /fallback|swiftshader/i.test(f.adapter) ? " This is a software (fallback) adapter: slower than a real GPU." : "";
+    return `Running on WebGPU: ${f.adapter}.${soft} ${f.reason}`;
+  }
+
+  // ---- the scenario form ----
+  function syncForm(s) {
+    const form = $("config");
+    if (!form) return;
+    for (const [k, v] of Object.entries(s)) {
+      const el = form.elements[k];
+      if (!el || document.activeElement === el) continue;
+      if (el.type === "checkbox") el.checked = !!v; else if (k !== "text" || !el.value) el.value = String(v);
+    }
+    const isText = s.input === "text";
+    $("text-label").hidden = !isText;
+    $("apply-text").hidden = !isText;
+    const sp = $("speed");
+    if (sp && document.activeElement !== sp) { sp.value = String(s.speed); $("speed-out").textContent = String(s.speed); }
+  }
+  function readField(el) {
+    if (el.type === "checkbox") return el.checked;
+    if (el.type === "number" || el.type === "range") return Number(el.value);
+    return el.value;
+  }
+  async function change(patch) {
+    try {
+      showError("");
+      await api.setConfig(patch);
+    } catch (e) {
+      showError(e.message);
+    }
+  }
+
+  let lastQuery = null;
+  function syncURL(query) {
+    if (query === lastQuery) return;
+    const first = lastQuery === null;
+    lastQuery = query;
+    const link = $("link");
+    if (link) link.value = pageURL(query);
+    // A saved scenario (/s/{id}, /e/{id}) keeps its address until the reader changes it.
+    if (first && /^\/[se]\//.test(location.pathname)) return;
+    const params = new URLSearchParams(query);
+    const auto = new URLSearchParams(location.search).get("autoplay");
+    if (auto !== null) params.set("autoplay", auto);
+    const qs = params.toString();
+    const path = isEmbedDoc() ? "/embed.html" : "/";
+    history.replaceState(null, "", path + (qs ? "?" + qs : ""));
+  }
+  function pageURL(query) { return location.origin + "/" + (query ? "?" + query : ""); }
+  function embedURL(query) { return location.origin + "/embed.html" + (query ? "?" + query : ""); }
+
+  function currentView() {
+    return {
+      smooth: $("smooth") ? Number($("smooth").value) : 10,
+      scale: $("scale") ? $("scale").value : "fixed",
+      delta: $("delta") ? $("delta").value === "dw" : false,
+    };
+  }
+
+  async function copy(text) {
+    const link = $("link");
+    if (link) { link.value = text; link.select(); }
+    try { await navigator.clipboard.writeText(text); return true; } catch (e) { return false; }
+  }
+
+  function maybeAutoplay() {
+    const reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    const p = new URLSearchParams(location.search).get("autoplay");
+    if (reduced || p === "0" || isEmbedDoc() && p !== "1") return;
+    api.play().catch(() => {});
+  }
+
+  function onKey(e) {
+    const t = e.target;
+    const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON|A)$/.test(t.tagName)) && !(t.type === "range" && e.key === " ");
+    if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === " ") {
+      e.preventDefault();
+      (last && last.playing ? api.pause() : api.play()).catch((err) => showError(err.message));
+    } else if (e.key === "ArrowRight") {
+      e.preventDefault();
+      api.step(e.shiftKey ? "batch" : 1).catch((err) => showError(err.message));
+    }
+  }
+
+  // ---- framing: height and postMessage ----
+  function postParent(msg) {
+    if (window.parent !== window) window.parent.postMessage(msg, "*");
+  }
+  window.addEventListener("message", async (e) => {
+    const m = e.data;
+    if (!m || m.ttt !== "call" || !e.source) return;
+    const reply = (body) => e.source.postMessage(Object.assign({ ttt: "reply", id: m.id }, body), e.origin === "null" ? "*" : e.origin);
+    try {
+      let result;
+      if (m.method === "ready") result = await ready;
+      else if (m.method === "state") result = api.state(...(m.args || []));
+      else if (typeof api[m.method] === "function") result = await api[m.method](...(m.args || []));
+      else throw new Error(`no such method: ${m.method}`);
+      reply({ ok: true, result });
+    } catch (err) {
+      reply({ ok: false, error: err.message || String(err) });
+    }
+  });
+
+  function wire() {
+    if (typeof WebAssembly !== "object") {
+      $("nowasm").hidden = false;
+      const l = $("loading");
+      if (l) l.hidden = true;
+      rejectReady(new Error("no WebAssembly in this browser"));
+      return;
+    }
+    const onClick = (id, fn) => { const el = $(id); if (el) el.addEventListener("click", () => fn().catch((err) => showError(err.message))); };
+    onClick("play", () => (last && last.playing ? api.pause() : api.play()));
+    onClick("step", () => api.step(1));
+    onClick("batch", () => api.step("batch"));
+    onClick("reset", () => api.reset());
+    const scrub = $("scrub");
+    if (scrub) scrub.addEventListener("input", () => api.seek(Number(scrub.value)).catch((err) => showError(err.message)));
+    const speed = $("speed");
+    if (speed) speed.addEventListener("change", () => { $("speed-out").textContent = speed.value; change({ speed: Number(speed.value) }); });
+    if (speed) speed.addEventListener("input", () => { $("speed-out").textContent = speed.value; });
+    const form = $("config");
+    if (form) {
+      form.addEventListener("submit", (e) => e.preventDefault());
+      form.addEventListener("change", (e) => {
+        const el = e.target;
+        if (!el.name || el.name === "text") return;
+        const patch = { [el.name]: readField(el) };
+        if (el.name === "input" && el.value === "text") {
+          const t = form.elements.text.value.trim();
+          if (!t) { syncForm(Object.assign({}, last.scenario, { input: "text" })); form.elements.text.focus(); return; }
+          patch.text = form.elements.text.value;
+        }
+        if (el.name === "form" && el.value === "naive") patch.b = 1;
+        if (el.name === "backend") { api.setBackend(el.value).catch((err) => showError(err.message)); return; }
+        change(patch);
+      });
+      onClick("apply-text", () => change({ input: "text", text: form.elements.text.value }));
+    }
+    const check = $("check");
+    if (check) check.addEventListener("change", () => api.setCheck(check.checked).catch((err) => showError(err.message)));
+    for (const id of ["delta", "scale", "smooth"]) {
+      const el = $(id);
+      if (el) el.addEventListener("input", () => {
+        if (id === "smooth") $("smooth-out").textContent = el.value;
+        api.setView({}).catch((err) => showError(err.message));
+      });
+    }
+    onClick("copy", async () => { await copy(pageURL(last ? last.query : "")); $("copy").textContent = "Copied"; setTimeout(() => { $("copy").textContent = "Copy link"; }, 1500); });
+    onClick("copy-embed", async () => {
+      const code = `<iframe src="${embedURL(last ? last.query : "")}" width="100%" height="520" style="border:0" title="TTT layer" loading="lazy" allow="clipboard-write"></iframe>`;
+      await copy(code);
+      $("copy-embed").textContent = "Copied";
+      setTimeout(() => { $("copy-embed").textContent = "Copy embed code"; }, 1500);
+    });
+    const full = $("open-full");
+    if (full) full.addEventListener("click", () => { full.href = pageURL(last ? last.query : ""); });
+    document.addEventListener("keydown", onKey);
+
+    if (isEmbedDoc()) {
+      // The canvas fills the document; the bar overlays its bottom, and the
+      // Go program leaves that strip empty (tttInset, CSS pixels).
+      const bar = document.querySelector(".embed-bar");
+      const inset = () => { window.tttInset = bar.getBoundingClientRect().height; };
+      inset();
+      new ResizeObserver(inset).observe(bar);
+      // The height the embed would like: a 16:10 drawing plus the bar.
+      const post = () => postParent({ ttt: "height", height: Math.round(Math.max(360, window.innerWidth * 0.62) + window.tttInset) });
+      post();
+      window.addEventListener("resize", post);
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
+  else wire();
+})();
