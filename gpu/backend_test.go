@@ -2,7 +2,10 @@ package gpu
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"reflect"
 	"regexp"
 	"strings"
@@ -242,12 +245,36 @@ func TestSelfTest(t *testing.T) {
 	t.Log(msg)
 }
 
-// TestNoAdapterError checks the error for a missing adapter names the cause.
-func TestNoAdapterError(t *testing.T) {
-	err := ErrNoAdapter
-	if !strings.Contains(err.Error(), "no WebGPU adapter") {
-		t.Fatal(err)
+// TestNoAdapter runs New in a child process whose Vulkan loader finds no
+// driver: it must return an error wrapping ErrNoAdapter that says what to
+// install, not crash or hang.
+func TestNoAdapter(t *testing.T) {
+	if os.Getenv("TTT_GPU_NO_ADAPTER_CHILD") == "1" {
+		be, err := New()
+		if err == nil {
+			be.Close()
+			fmt.Println("RESULT: New found an adapter")
+			os.Exit(3)
+		}
+		fmt.Printf("RESULT: %v (ErrNoAdapter: %v)\n", err, errors.Is(err, ErrNoAdapter))
+		os.Exit(0)
 	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoAdapter$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "TTT_GPU_NO_ADAPTER_CHILD=1",
+		"VK_ICD_FILENAMES=/nonexistent/icd.json", "VK_DRIVER_FILES=/nonexistent/icd.json")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the child with no Vulkan driver failed: %v\n%s", err, out)
+	}
+	i := strings.Index(string(out), "RESULT: ")
+	if i < 0 {
+		t.Fatalf("the child printed no result:\n%s", out)
+	}
+	line, _, _ := strings.Cut(string(out[i+len("RESULT: "):]), "\n")
+	if !strings.HasSuffix(line, "(ErrNoAdapter: true)") || !strings.Contains(line, "install a Vulkan driver") {
+		t.Fatalf("New with no Vulkan driver: %s", line)
+	}
+	t.Log(line)
 }
 
 // validationError records a dispatch whose dynamic offset lies past the end of
