@@ -9,7 +9,8 @@ import (
 
 // TestStreamVsCPU steps H heads token by token through the Stream API and
 // checks z, the four losses and (now and then) the read-back weights against
-// one ttt.StreamState per head; each step must be one submit and one readback.
+// one ttt.StreamState per head; each step must be one submit and one readback,
+// and prefills run in between must leave the stream alone.
 func TestStreamVsCPU(t *testing.T) {
 	be := backend(t)
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
@@ -64,6 +65,12 @@ func TestStreamVsCPU(t *testing.T) {
 						g, w := losses[i], want
 						if df := compare32(fmt.Sprintf("token %d head %d losses", tok, i), []float32{g.W0, g.Start, g.Before, g.After}, []float32{w.W0, w.Start, w.Before, w.After}); !df.OK() {
 							t.Fatal(df)
+						}
+					}
+					if tok%4 == 2 {
+						// A prefill in between must not disturb the stream's state.
+						if _, err := be.Run(ttt.Dual, problems(m, 2, 20, 5, 4, 3)); err != nil {
+							t.Fatal(err)
 						}
 					}
 					if st.Pos() != cpu[0].Pos() {
