@@ -99,15 +99,33 @@ fn gelu_grad(x: f32) -> f32 {
   return 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * SQRT2PI * (1.0 + 3.0 * GELUC * x * x);
 }
 
+// The row-wise LayerNorm helpers run one row per invocation, four features per
+// loop iteration: the loop overhead, not the arithmetic, dominated them on lavapipe.
+
 // ln_stats returns (μ, r = 1/sqrt(σ² + eps)) of the row scr[z .. z+d), two-pass
 // like ttt.lnStats so that a row with a large mean loses no precision.
 fn ln_stats(z: u32) -> vec2<f32> {
-  let n = f32(P.d);
+  let d = P.d;
+  let n = f32(d);
   var s = 0.0;
-  for (var m = 0u; m < P.d; m++) { s += scr[z + m]; }
+  var m = 0u;
+  for (; m + 4u <= d; m += 4u) {
+    s += (scr[z + m] + scr[z + m + 1u]) + (scr[z + m + 2u] + scr[z + m + 3u]);
+  }
+  for (; m < d; m++) {
+    s += scr[z + m];
+  }
   let mu = s / n;
   var ss = 0.0;
-  for (var m = 0u; m < P.d; m++) { let c = scr[z + m] - mu; ss += c * c; }
+  m = 0u;
+  for (; m + 4u <= d; m += 4u) {
+    let c = vec4<f32>(scr[z + m], scr[z + m + 1u], scr[z + m + 2u], scr[z + m + 3u]) - mu;
+    ss += dot(c, c);
+  }
+  for (; m < d; m++) {
+    let c = scr[z + m] - mu;
+    ss += c * c;
+  }
   return vec2<f32>(mu, 1.0 / sqrt(ss / n + P.eps));
 }
 
@@ -120,83 +138,118 @@ fn target_of(h: u32, t: u32, m: u32) -> f32 {
   return seq[iv(h, t) + m] - seq[ik(h, t) + m];
 }
 
+// lnl2_term does one feature m of ln_l2_grad's first pass: it leaves h_m = γ e
+// in scr[g + m] and returns (h_m, h_m x̂_m, e²).
+fn lnl2_term(z: u32, g: u32, h: u32, t: u32, m: u32, ls: vec2<f32>) -> vec3<f32> {
+  let xh = (scr[z + m] - ls.x) * ls.y;
+  let e = gam(h, m) * xh + bet(h, m) - target_of(h, t, m);
+  let hh = gam(h, m) * e;
+  scr[g + m] = hh;
+  return vec3<f32>(hh, hh * xh, e * e);
+}
+
 // ln_l2_grad is the fused LayerNorm + L2 backward of one row (ttt.LNL2Grad):
 // it writes g = ∂/∂z ½‖LN(z) − (v − k)‖² to scr[g ..] for the prediction
 // scr[z ..] of token t of head h, and returns the token's MSE.
 //   x̂ = (z − μ) r,  e = γ x̂ + β − (v − k),  h = γ e,  g = r (h − mean(h) − x̂ mean(h x̂))
 // A plain head has no LayerNorm: g = z − v (ttt.Head.lossGrad).
 fn ln_l2_grad(z: u32, g: u32, h: u32, t: u32) -> f32 {
+  let d = P.d;
   if (P.plain != 0u) {
     var se = 0.0;
-    for (var m = 0u; m < P.d; m++) {
+    for (var m = 0u; m < d; m++) {
       let e = scr[z + m] - target_of(h, t, m);
       scr[g + m] = e;
       se += e * e;
     }
-    return se / f32(P.d);
+    return se / f32(d);
   }
   let ls = ln_stats(z);
-  let n = f32(P.d);
-  let kk = ik(h, t);
-  let vv = iv(h, t);
-  var s1 = 0.0;
-  var s2 = 0.0;
-  var se = 0.0;
-  for (var m = 0u; m < P.d; m++) {
-    let xh = (scr[z + m] - ls.x) * ls.y;
-    let e = gam(h, m) * xh + bet(h, m) - (seq[vv + m] - seq[kk + m]);
-    let hh = gam(h, m) * e;
-    s1 += hh;
-    s2 += hh * xh;
-    se += e * e;
-    scr[g + m] = hh; // h for now; finished once the sums are known
+  let n = f32(d);
+  var acc = vec3<f32>(0.0); // Σ h, Σ h x̂, Σ e²
+  var m = 0u;
+  for (; m + 4u <= d; m += 4u) {
+    acc += lnl2_term(z, g, h, t, m, ls) + lnl2_term(z, g, h, t, m + 1u, ls)
+         + lnl2_term(z, g, h, t, m + 2u, ls) + lnl2_term(z, g, h, t, m + 3u, ls);
   }
-  s1 /= n;
-  s2 /= n;
-  for (var m = 0u; m < P.d; m++) {
+  for (; m < d; m++) {
+    acc += lnl2_term(z, g, h, t, m, ls);
+  }
+  let s1 = acc.x / n;
+  let s2 = acc.y / n;
+  m = 0u;
+  for (; m + 4u <= d; m += 4u) {
+    let xh = (vec4<f32>(scr[z + m], scr[z + m + 1u], scr[z + m + 2u], scr[z + m + 3u]) - ls.x) * ls.y;
+    let gv = ls.y * (vec4<f32>(scr[g + m], scr[g + m + 1u], scr[g + m + 2u], scr[g + m + 3u]) - s1 - xh * s2);
+    scr[g + m] = gv.x;
+    scr[g + m + 1u] = gv.y;
+    scr[g + m + 2u] = gv.z;
+    scr[g + m + 3u] = gv.w;
+  }
+  for (; m < d; m++) {
     let xh = (scr[z + m] - ls.x) * ls.y;
     scr[g + m] = ls.y * (scr[g + m] - s1 - xh * s2);
   }
-  return se / n;
+  return acc.z / n;
+}
+
+// ln_err returns the squared error of feature m of a row with stats ls.
+fn ln_err(z: u32, h: u32, t: u32, m: u32, ls: vec2<f32>) -> f32 {
+  let e = gam(h, m) * (scr[z + m] - ls.x) * ls.y + bet(h, m) - target_of(h, t, m);
+  return e * e;
 }
 
 // ln_loss returns mean_d (LN(z) − (v − k))² for the row scr[z ..] (ttt.LNLoss),
 // or mean_d (z − v)² for a plain head.
 fn ln_loss(z: u32, h: u32, t: u32) -> f32 {
+  let d = P.d;
   if (P.plain != 0u) {
     var se = 0.0;
-    for (var m = 0u; m < P.d; m++) {
+    for (var m = 0u; m < d; m++) {
       let e = scr[z + m] - target_of(h, t, m);
       se += e * e;
     }
-    return se / f32(P.d);
+    return se / f32(d);
   }
   let ls = ln_stats(z);
-  let kk = ik(h, t);
-  let vv = iv(h, t);
   var se = 0.0;
-  for (var m = 0u; m < P.d; m++) {
-    let e = gam(h, m) * (scr[z + m] - ls.x) * ls.y + bet(h, m) - (seq[vv + m] - seq[kk + m]);
-    se += e * e;
+  var m = 0u;
+  for (; m + 4u <= d; m += 4u) {
+    se += (ln_err(z, h, t, m, ls) + ln_err(z, h, t, m + 1u, ls)) + (ln_err(z, h, t, m + 2u, ls) + ln_err(z, h, t, m + 3u, ls));
   }
-  return se / f32(P.d);
+  for (; m < d; m++) {
+    se += ln_err(z, h, t, m, ls);
+  }
+  return se / f32(d);
 }
 
 // ln_out writes the head output z_t = q_t + LN(zbar) for the row scr[z ..],
 // or zbar itself for a plain head.
 fn ln_out(z: u32, h: u32, t: u32) {
+  let d = P.d;
   let o = oZ(h, t);
   if (P.plain != 0u) {
-    for (var m = 0u; m < P.d; m++) {
+    for (var m = 0u; m < d; m++) {
       outb[o + m] = scr[z + m];
     }
     return;
   }
   let ls = ln_stats(z);
   let qq = iq(h, t);
-  for (var m = 0u; m < P.d; m++) {
-    outb[o + m] = seq[qq + m] + gam(h, m) * (scr[z + m] - ls.x) * ls.y + bet(h, m);
+  var m = 0u;
+  for (; m + 4u <= d; m += 4u) {
+    ln_out1(z, h, o, qq, m, ls);
+    ln_out1(z, h, o, qq, m + 1u, ls);
+    ln_out1(z, h, o, qq, m + 2u, ls);
+    ln_out1(z, h, o, qq, m + 3u, ls);
   }
+  for (; m < d; m++) {
+    ln_out1(z, h, o, qq, m, ls);
+  }
+}
+
+fn ln_out1(z: u32, h: u32, o: u32, qq: u32, m: u32, ls: vec2<f32>) {
+  outb[o + m] = seq[qq + m] + gam(h, m) * (scr[z + m] - ls.x) * ls.y + bet(h, m);
 }
 
 // Inner products, eight terms per loop iteration (see the lavapipe note above).

@@ -66,22 +66,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         se += e * e;
       }
     } else {
+      // Four features per loop iteration, as the helpers in common.wgsl.
       var s = 0.0;
-      for (var m = 0u; m < d; m++) {
+      var m = 0u;
+      for (; m + 4u <= d; m += 4u) {
+        s += (zrows[z + m] + zrows[z + m + 1u]) + (zrows[z + m + 2u] + zrows[z + m + 3u]);
+      }
+      for (; m < d; m++) {
         s += zrows[z + m];
       }
       let mu = s / f32(d);
       var ss = 0.0;
-      for (var m = 0u; m < d; m++) {
+      m = 0u;
+      for (; m + 4u <= d; m += 4u) {
+        let c = vec4<f32>(zrows[z + m], zrows[z + m + 1u], zrows[z + m + 2u], zrows[z + m + 3u]) - mu;
+        ss += dot(c, c);
+      }
+      for (; m < d; m++) {
         let c = zrows[z + m] - mu;
         ss += c * c;
       }
       let r = 1.0 / sqrt(ss / f32(d) + P.eps);
-      for (var m = 0u; m < d; m++) {
-        let e = gam(h, m) * (zrows[z + m] - mu) * r + bet(h, m) - (seq[v + m] - seq[k + m]);
+      m = 0u;
+      for (; m + 4u <= d; m += 4u) {
+        let e = vec4<f32>(
+          w0_err(z, h, k, v, m, mu, r), w0_err(z, h, k, v, m + 1u, mu, r),
+          w0_err(z, h, k, v, m + 2u, mu, r), w0_err(z, h, k, v, m + 3u, mu, r));
+        se += dot(e, e);
+      }
+      for (; m < d; m++) {
+        let e = w0_err(z, h, k, v, m, mu, r);
         se += e * e;
       }
     }
     outb[oL(P.outW0, h, t)] = se / f32(d);
   }
+}
+
+// w0_err is LN(z)_m − (v − k)_m for row z of zrows.
+fn w0_err(z: u32, h: u32, k: u32, v: u32, m: u32, mu: f32, r: f32) -> f32 {
+  return gam(h, m) * (zrows[z + m] - mu) * r + bet(h, m) - (seq[v + m] - seq[k + m]);
 }
