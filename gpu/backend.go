@@ -49,6 +49,8 @@ type Backend struct {
 	pipes map[string]*wgpu.ComputePipeline
 	ws    *workspace // buffers of Run, RunBare and the attention kernels
 	stats Stats
+
+	guardEachDispatch bool // tests: one submit per dispatch, guards checked after each
 }
 
 // New opens the default adapter. Natively it forces the Vulkan backend; with
@@ -297,15 +299,8 @@ func (be *Backend) run(w *workspace, form ttt.Form, s shape, heads []ttt.HeadInp
 			steps = append(steps, dispatch{kernel, p, s.H})
 		}
 	}
-	got, err := w.run(steps, []readReq{{bufOut, l.outFloats}, {bufSt, l.stFloats}})
+	out, st, err := be.runChecked(w, l, steps)
 	if err != nil {
-		return nil, err
-	}
-	out, st := got[0], got[1]
-	if err := checkGuards("out", out, l.outGuards()); err != nil {
-		return nil, err
-	}
-	if err := checkGuards("state", st, l.stGuards()); err != nil {
 		return nil, err
 	}
 	fo, fs := f32s(out), f32s(st)
@@ -327,6 +322,39 @@ func (be *Backend) run(w *workspace, form ttt.Form, s shape, heads []ttt.HeadInp
 		res[i] = r
 	}
 	return res, nil
+}
+
+// runChecked runs the plan in one submit and checks every guard of out and
+// state afterwards. With guardEachDispatch (tests) it submits and checks after
+// every dispatch instead, so that a bad write is pinned to its dispatch.
+func (be *Backend) runChecked(w *workspace, l *layout, steps []dispatch) (out, st []uint32, err error) {
+	plans := [][]dispatch{steps}
+	if be.guardEachDispatch {
+		plans = plans[:0]
+		for i := range steps {
+			plans = append(plans, steps[i:i+1])
+		}
+	}
+	for i, plan := range plans {
+		got, err := w.run(plan, []readReq{{bufOut, l.outFloats}, {bufSt, l.stFloats}})
+		if err != nil {
+			return nil, nil, err
+		}
+		out, st = got[0], got[1]
+		for _, c := range []struct {
+			name   string
+			buf    []uint32
+			ranges [][2]int
+		}{{"out", out, l.outGuards()}, {"state", st, l.stGuards()}} {
+			if err := checkGuards(c.name, c.buf, c.ranges); err != nil {
+				if be.guardEachDispatch {
+					return nil, nil, fmt.Errorf("%w (dispatch %d, %s)", err, i, plan[0].kernel)
+				}
+				return nil, nil, err
+			}
+		}
+	}
+	return out, st, nil
 }
 
 // upload sizes the buffers for layout l and writes the inputs, the initial

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"reflect"
@@ -150,6 +151,48 @@ func TestGuardsCatchOutOfBounds(t *testing.T) {
 	}
 	if err := checkGuards("state", got[0], l.stGuards()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGuardsEachDispatch runs every form of both models, the bare learner and
+// both attentions with one submit per dispatch and every guard checked after
+// each dispatch, and compares the results with the CPU.
+func TestGuardsEachDispatch(t *testing.T) {
+	be := backend(t)
+	be.mu.Lock()
+	be.guardEachDispatch = true
+	be.mu.Unlock()
+	defer func() {
+		be.mu.Lock()
+		be.guardEachDispatch = false
+		be.mu.Unlock()
+	}()
+	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
+		runForms(t, be, m, 3, m.String()+"/d7/b3/T8", problems(m, 2, 8, 7, 3, 11))
+		runForms(t, be, m, 1, m.String()+"/d5/b1/T4", problems(m, 2, 4, 5, 1, 11))
+	}
+	const T, d = 300, 6
+	rng := rand.New(rand.NewPCG(5, 5))
+	Q, K, V := randn(rng, T*d, 0.2), randn(rng, T*d, 0.2), randn(rng, T*d, 1) // small q, k: the bare learner stays bounded
+	for _, f := range []ttt.Form{ttt.Primal, ttt.Dual} {
+		want := make([]float32, T*d)
+		ttt.BareTTT(f, want, Q, K, V, T, d, 7)
+		got, err := be.RunBare(f, &ttt.BareSpec{D: d, B: 7, Q: Q, K: K, V: V}, T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if df := compare32("bare "+f.String(), got, want); !df.OK() {
+			t.Error(df)
+		}
+	}
+	Z := make([]float32, T*d)
+	if err := be.SoftmaxAttention(Z, Q, K, V, 1, T, d); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, T*d)
+	ttt.SoftmaxAttention(want, Q, K, V, T, d)
+	if df := compare32("softmax attention", Z, want); !df.OK() {
+		t.Error(df)
 	}
 }
 

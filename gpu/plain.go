@@ -131,16 +131,10 @@ func (be *Backend) plain(Z []float32, sh shape, kernel string, seq *ttt.Seq, pla
 	if err := w.write(bufSeq, 0, all); err != nil {
 		return err
 	}
-	got, err := w.run(plan(l.params(ttt.DefaultEps)), []readReq{{bufOut, l.outFloats}, {bufSt, l.stFloats}})
+	out, _, err := be.runChecked(w, l, plan(l.params(ttt.DefaultEps)))
 	if err != nil {
 		return err
 	}
-	if err := checkGuards("out", got[0], l.outGuards()); err != nil {
-		return err
-	}
-	if err := checkGuards("state", got[1], l.stGuards()); err != nil {
-		return err
-	}
-	copy(Z, f32s(got[0])[l.outZ:l.outZ+sh.H*sh.T*sh.d])
+	copy(Z, f32s(out)[l.outZ:l.outZ+sh.H*sh.T*sh.d])
 	return nil
 }
