@@ -244,7 +244,7 @@ func (r *Runner) advance() error {
 	n := r.eng.Next(t0)
 	Z, L := chunkBuffers(n, r.Views)
 	start := time.Now()
-	err := r.eng.Advance(t0, n, Z, L)
+	err := guard(func() error { return r.eng.Advance(t0, n, Z, L) })
 	if err != nil && r.dev.Name() != "cpu" {
 		reason := fmt.Sprintf("the %s backend failed at token %d, so the run moved to the CPU: %v", r.dev.Name(), t0, err)
 		if ferr := r.SetDevice(CPU{}, reason); ferr != nil {
@@ -288,7 +288,15 @@ func (r *Runner) advance() error {
 	// its weights back only then).
 	boundary := r.done%b == 0 || r.done == r.T
 	if (boundary && r.done%r.every == 0) || r.done == r.T || (r.every == 1 && r.dev.Name() == "cpu") {
-		W, err := r.eng.Weights()
+		var W []*ttt.Weights
+		err := guard(func() (err error) { W, err = r.eng.Weights(); return err })
+		if err != nil && r.dev.Name() != "cpu" {
+			reason := fmt.Sprintf("the %s backend failed reading back the weights after token %d, so the run moved to the CPU: %v", r.dev.Name(), r.done, err)
+			if ferr := r.SetDevice(CPU{}, reason); ferr != nil {
+				return fmt.Errorf("%s; and the CPU could not take over: %w", reason, ferr)
+			}
+			W, err = r.eng.Weights()
+		}
 		if err != nil {
 			return err
 		}
@@ -298,6 +306,18 @@ func (r *Runner) advance() error {
 		}
 	}
 	return nil
+}
+
+// guard turns a panic in a device call into an error, so that a GPU that
+// breaks in an unexpected way (a JavaScript exception inside WebGPU, say)
+// moves the run to the CPU instead of stopping the page.
+func guard(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the device failed: %v", p)
+		}
+	}()
+	return f()
 }
 
 // TokensPerSecond is the recent compute rate of the device (not the
@@ -339,14 +359,15 @@ func (r *Runner) WeightsAt(p int) ([]*ttt.Weights, error) {
 		return w, nil
 	}
 	if p == r.done {
-		if r.curW == nil || r.curAt != p {
-			W, err := r.eng.Weights()
-			if err != nil {
-				return nil, err
-			}
-			r.curW, r.curAt = W, p
+		if r.curW != nil && r.curAt == p {
+			return r.curW, nil
 		}
-		return r.curW, nil
+		var W []*ttt.Weights
+		if err := guard(func() (err error) { W, err = r.eng.Weights(); return err }); err == nil {
+			r.curW, r.curAt = W, p
+			return W, nil
+		}
+		// A failing device: recompute on the CPU below.
 	}
 	b := r.Layer.B
 	s := p - p%b

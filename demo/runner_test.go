@@ -191,14 +191,15 @@ func TestScrubRecomputes(t *testing.T) {
 // failing is a device that breaks after some calls, as a lost GPU does.
 type failing struct {
 	CPU
-	left *int
+	left   *int
+	panics bool // fail by panicking, as a JavaScript exception inside WebGPU does
 }
 
 var errLost = errors.New("device lost (test)")
 
 func (f failing) Name() string { return "webgpu" }
 func (f failing) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
-	return failingStream{NewCPUStream(heads, W0), f.left}, nil
+	return failingStream{NewCPUStream(heads, W0), f.left, f.panics}, nil
 }
 func (f failing) Run(form ttt.Form, heads []ttt.HeadInput) ([]*ttt.Result, error) {
 	if *f.left--; *f.left < 0 {
@@ -209,11 +210,15 @@ func (f failing) Run(form ttt.Form, heads []ttt.HeadInput) ([]*ttt.Result, error
 
 type failingStream struct {
 	*CPUStream
-	left *int
+	left   *int
+	panics bool
 }
 
 func (f failingStream) Step(z []float32, l []ttt.Losses, q, k, v, lr []float32) error {
 	if *f.left--; *f.left < 0 {
+		if f.panics {
+			panic(errLost)
+		}
 		return errLost
 	}
 	return f.CPUStream.Step(z, l, q, k, v, lr)
@@ -223,10 +228,13 @@ func (f failingStream) Step(z []float32, l []ttt.Losses, q, k, v, lr []float32) 
 // the CPU, says why, keeps its history and ends with the same numbers as a
 // run that was on the CPU all along.
 func TestDeviceLossFallsBack(t *testing.T) {
-	for _, form := range []string{"stream", "dual"} {
-		left := 7
+	for _, tc := range []struct {
+		form   string
+		panics bool
+	}{{"stream", false}, {"dual", false}, {"stream", true}} {
+		form, left := tc.form, 7
 		s := withForm(Default(), form)
-		r := run(t, s, failing{left: &left})
+		r := run(t, s, failing{left: &left, panics: tc.panics})
 		dev, reason := r.Device()
 		if dev.Name() != "cpu" || !strings.Contains(reason, "device lost (test)") || !strings.Contains(reason, "moved to the CPU") {
 			t.Errorf("%s: after the loss the device is %s, reason %q", form, dev.Name(), reason)

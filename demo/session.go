@@ -30,9 +30,11 @@ type Session struct {
 	check   bool
 	err     string
 
-	cmds   chan func()
-	frame  atomic.Pointer[Frame]
-	frames chan *Frame
+	cmds     chan func()
+	ticks    chan struct{}
+	external bool // playing steps on Tick, not on the session's own timer
+	frame    atomic.Pointer[Frame]
+	frames   chan *Frame
 	// OnFrame, if set, is called from the stepping goroutine after every
 	// new frame (the page uses it to update its text).
 	OnFrame func(*Frame)
@@ -40,7 +42,7 @@ type Session struct {
 
 // NewSession starts with a scenario. openGPU may be nil (no GPU here).
 func NewSession(s Scenario, openGPU OpenGPU) (*Session, error) {
-	ss := &Session{openGPU: openGPU, cmds: make(chan func()), frames: make(chan *Frame, 1)}
+	ss := &Session{openGPU: openGPU, cmds: make(chan func()), ticks: make(chan struct{}, 1), frames: make(chan *Frame, 1)}
 	if err := ss.configure(s); err != nil {
 		return nil, err
 	}
@@ -193,30 +195,59 @@ func (ss *Session) Loop() {
 	due := 0.0
 	for {
 		var tick <-chan time.Time
-		if ss.playing {
+		var frame <-chan struct{}
+		switch {
+		case ss.playing && ss.external:
+			frame = ss.ticks
+		case ss.playing:
 			tick = time.After(max(time.Second/60, time.Duration(float64(time.Second)/ss.r.Scenario.Speed)))
 		}
 		select {
 		case c := <-ss.cmds:
 			c() // publishes its own frame before it answers
 			last, due = time.Now(), 0
-		case now := <-tick:
-			due += now.Sub(last).Seconds() * ss.r.Scenario.Speed
-			last = now
-			budget := now.Add(40 * time.Millisecond) // keep commands responsive
-			for due >= 1 && ss.playing && time.Now().Before(budget) {
-				ok, err := ss.r.Step()
-				if err != nil {
-					ss.err, ss.playing = err.Error(), false
-				}
-				if !ok {
-					ss.playing = false
-				}
-				due--
-			}
-			due = min(due, 1) // do not race to catch up after a slow step
-			ss.publish()
+		case <-frame:
+			ss.playTick(&last, &due)
+		case <-tick:
+			ss.playTick(&last, &due)
 		}
+	}
+}
+
+// playTick steps the tokens that are due at the scenario's speed.
+func (ss *Session) playTick(last *time.Time, due *float64) {
+	// The time the goroutine runs, not the time the tick was sent: a busy
+	// page (drawing) can run it later.
+	now := time.Now()
+	*due += now.Sub(*last).Seconds() * ss.r.Scenario.Speed
+	*last = now
+	budget := now.Add(40 * time.Millisecond) // keep commands and drawing responsive
+	for *due >= 1 && ss.playing && time.Now().Before(budget) {
+		ok, err := ss.r.Step()
+		if err != nil {
+			ss.err, ss.playing = err.Error(), false
+		}
+		if !ok {
+			ss.playing = false
+		}
+		*due--
+	}
+	*due = min(*due, 1) // do not race to catch up after a slow step
+	ss.publish()
+}
+
+// UseTicks makes playing step on Tick instead of the session's own timer.
+// The page ticks the session from every animation frame, so that stepping
+// and drawing take turns on the one wasm thread instead of competing (in
+// headless Chromium, Go's own timers were measured firing 0.3–1 s late
+// while the canvas was drawn). Call it before Loop.
+func (ss *Session) UseTicks() { ss.external = true }
+
+// Tick asks a playing session to step what is due; it never blocks.
+func (ss *Session) Tick() {
+	select {
+	case ss.ticks <- struct{}{}:
+	default:
 	}
 }
 

@@ -217,6 +217,12 @@ func state(t *testing.T, ctx context.Context) pageState {
 	return eval[pageState](t, ctx, `ttt.state()`)
 }
 
+// firstFrameLimit bounds the time from navigation to the first frame. The
+// page's budget is 3 s on an idle machine (docs/BENCHMARKS.md has the
+// measurement); `make test` runs other packages' tests beside this one on
+// the same two cores, so the test allows twice that before it fails.
+const firstFrameLimit = 6 * time.Second
+
 // TestPageWebGPU is the page on SwiftShader's WebGPU: it loads, picks the
 // webgpu backend, draws its first frame quickly, replays the reference cases
 // on both backends, learns the repeated phrases, draws, and answers the
@@ -238,8 +244,18 @@ func TestPageWebGPU(t *testing.T) {
 	}
 	first := eval[float64](t, ctx, `window.tttTimings.firstFrame`)
 	t.Logf("first frame %.0f ms after navigation", first)
-	if first > 3000 {
-		t.Errorf("first frame %.0f ms after navigation, want ≤ 3000", first)
+	if first > firstFrameLimit.Seconds()*1000 {
+		t.Errorf("first frame %.0f ms after navigation, want ≤ %v", first, firstFrameLimit)
+	}
+
+	// Everything the page loaded, as it came over the wire (compressed).
+	weight := eval[float64](t, ctx, `(() => {
+		const sum = (w) => w.performance.getEntriesByType("navigation").concat(w.performance.getEntriesByType("resource")).reduce((s, e) => s + (e.transferSize || e.encodedBodySize || 0), 0);
+		return sum(window) + sum(document.getElementById("view").contentWindow);
+	})()`)
+	t.Logf("page weight over the wire: %.2f MB", weight/1e6)
+	if weight > 4e6 || weight < 1e6 {
+		t.Errorf("page weight %.2f MB, want ≤ 4 MB (and the wasm in it)", weight/1e6)
 	}
 
 	t.Run("replay", func(t *testing.T) {
@@ -361,6 +377,13 @@ func TestPageWebGPU(t *testing.T) {
 		if s.Scenario["model"] != "mlp" || s.Scenario["b"] != 8.0 || s.Scenario["seed"] != 7.0 || s.Scenario["input"] != "prose" {
 			t.Errorf("after reloading %s: scenario %v", loc, s.Scenario)
 		}
+		// A saved scenario: the site's /s/{id} page carries it as JSON.
+		saved := eval[map[string]any](t, ctx, `fetch("/api/scenarios", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({model: "linear", form: "dual", b: 4, lr: 0.5, width: "medium", ln: false, seed: 3, input: "text", text: "to be or not to be , that is the question", backend: "cpu", speed: 5})}).then((r) => r.json())`)
+		open(t, ctx, fmt.Sprint(saved["url"]))
+		s = state(t, ctx)
+		if s.Scenario["form"] != "dual" || s.Scenario["b"] != 4.0 || s.Scenario["input"] != "text" || s.Total != 11 || s.Backend != "cpu" {
+			t.Errorf("the saved scenario %v opened as %v (%d tokens on %s)", saved["url"], s.Scenario, s.Total, s.Backend)
+		}
 		r := open(t, ctx, srv.URL+"/?b=99&autoplay=0")
 		if !strings.Contains(r.Notice, "b: 99") {
 			t.Errorf("a link with b=99: notice %q, want one naming b", r.Notice)
@@ -372,6 +395,33 @@ func TestPageWebGPU(t *testing.T) {
 		msg := eval[string](t, ctx, `ttt.setConfig({lr: -1}).then(() => "resolved", (e) => e.message)`)
 		if !strings.Contains(msg, "lr") {
 			t.Errorf("setConfig({lr: -1}): %q, want an error naming lr", msg)
+		}
+	})
+
+	t.Run("speed", func(t *testing.T) {
+		// Timings for docs/BENCHMARKS.md; slow on SwiftShader, so only on request.
+		if os.Getenv("TTT_BROWSER_BENCH") != "1" {
+			t.Skip("set TTT_BROWSER_BENCH=1 to time playing in the page")
+		}
+		open(t, ctx, srv.URL+"/?autoplay=0")
+		for _, c := range []struct{ backend, form, model string }{
+			{"gpu", "stream", "linear"}, {"gpu", "dual", "linear"}, {"cpu", "stream", "linear"}, {"cpu", "stream", "mlp"},
+		} {
+			eval[pageState](t, ctx, fmt.Sprintf(`ttt.setConfig({backend: %q, form: %q, model: %q, speed: 1000})`, c.backend, c.form, c.model))
+			s := eval[pageState](t, ctx, `ttt.step(64)`) // warm: pipelines, first draws
+			// Playing at the top speed: what a reader sees, drawing included.
+			played := eval[float64](t, ctx, `(async () => {
+				const t0 = ttt.state().t, p0 = performance.now();
+				await ttt.play();
+				await new Promise((r) => setTimeout(r, 1500));
+				await ttt.pause();
+				return (ttt.state().t - t0) / ((performance.now() - p0) / 1000);
+			})()`)
+			tps := eval[float64](t, ctx, `ttt.state().tokens_per_s`)
+			t.Logf("%-6s %-6s %-6s: plays %.0f tokens/s with drawing; computes %.0f tokens/s", s.Backend, c.form, c.model, played, tps)
+			if played <= 0 || tps <= 0 {
+				t.Errorf("%+v: plays %.0f, computes %.0f tokens/s", c, played, tps)
+			}
 		}
 	})
 

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
@@ -53,11 +54,14 @@ type game struct {
 		inset float64
 	}
 
+	drewAt time.Time
+
 	heat   map[string]*ebiten.Image
 	hits   []hit // hover targets of the last Draw
 	hover  string
 	onKey  func(k string)
-	drawn  int // frames drawn, for the page's first-frame timing
+	drawn  int           // frames drawn, for the page's first-frame timing
+	first  chan struct{} // closed after the first frame
 	onDraw func(n int)
 }
 
@@ -73,6 +77,7 @@ var white = func() *ebiten.Image {
 }()
 
 func (g *game) Update() error {
+	g.ss.Tick()
 	select {
 	case f := <-g.ss.Frames():
 		g.f = f
@@ -130,7 +135,19 @@ func (g *game) Draw(screen *ebiten.Image) {
 	if sh.f == f && sh.hover == g.hover && sh.view == g.view && sh.th == th && sh.w == g.w && sh.h == g.h && sh.inset == g.inset {
 		return
 	}
+	// While the run plays, a new frame arrives with every step: redraw at
+	// most 20 times a second then, and 4 times a second on a software
+	// adapter, where the canvas and the WebGPU kernels share one emulated
+	// GPU (SwiftShader) and every frame drawn delays the next step.
+	gap := 50 * time.Millisecond
+	if software(f.Adapter) {
+		gap = 250 * time.Millisecond
+	}
+	if sh.f != nil && sh.f != f && f.Playing && time.Since(g.drewAt) < gap && sh.hover == g.hover && sh.view == g.view && sh.th == th && sh.w == g.w && sh.h == g.h {
+		return
+	}
 	sh.f, sh.hover, sh.view, sh.th, sh.w, sh.h, sh.inset = f, g.hover, g.view, th, g.w, g.h, g.inset
+	g.drewAt = time.Now()
 	screen.Fill(th.bg)
 	g.hits = g.hits[:0]
 	if id := f.Scenario.Query().Encode(); id != g.runID || f.Done == 0 {
@@ -143,7 +160,7 @@ func (g *game) Draw(screen *ebiten.Image) {
 	status := g.px(22)
 	rest := H - y - status - pad
 	heatH := math.Floor(rest * 0.52)
-	g.drawHeat(screen, pad, y, W-2*pad, heatH)
+	heatH = g.drawHeat(screen, pad, y, W-2*pad, heatH)
 	g.drawChart(screen, pad, y+heatH+g.px(8), W-2*pad, rest-heatH-g.px(8))
 	g.drawStatus(screen, pad, H-status, W-2*pad)
 	g.drawn++
@@ -172,7 +189,11 @@ func (g *game) drawStrip(dst *ebiten.Image, x0, y0, w float64) float64 {
 	fs := g.px(13)
 	chipH, gap := g.px(24), g.px(4)
 	top := lossTop(f)
-	g.tx.draw(dst, "tokens, coloured by the loss ℓ(W_{t−1}; x_t) before each step: green = predicted, red = a surprise", x0, y0, g.px(12), th.muted, false)
+	caption := "tokens, coloured by the loss ℓ(W_{t−1}; x_t) before each step: green = predicted, red = a surprise"
+	if g.tx.width(caption, g.px(12), false) > w {
+		caption = "tokens by loss before their step: green predicted, red surprise"
+	}
+	g.tx.draw(dst, g.fit(caption, g.px(12), w), x0, y0, g.px(12), th.muted, false)
 	y := y0 + g.px(18)
 	// Lay out backwards from the current token, leaving about a quarter of
 	// the row for the tokens still to come.
@@ -256,6 +277,24 @@ func (g *game) tokenInfo(i int) string {
 	return s
 }
 
+// fit shortens s with an ellipsis until it fits in w device pixels.
+func (g *game) fit(s string, px, w float64) string {
+	if g.tx.width(s, px, false) <= w {
+		return s
+	}
+	r := []rune(s)
+	lo, hi := 0, len(r)
+	for lo < hi { // the longest prefix that fits with the ellipsis
+		mid := (lo + hi + 1) / 2
+		if g.tx.width(string(r[:mid])+"…", px, false) <= w {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return string(r[:lo]) + "…"
+}
+
 // mats lists what the heat maps show for one head: W for TTT-Linear,
 // W1 and W2ᵀ (both d × 4d) for TTT-MLP.
 type mat struct {
@@ -290,8 +329,9 @@ func maxAbs(ws []*ttt.Weights) float64 {
 	return m
 }
 
-// drawHeat draws every head's hidden state as heat maps.
-func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) {
+// drawHeat draws every head's hidden state as heat maps in at most h
+// device pixels and returns the height it used.
+func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	f, th := g.f, g.th
 	ws := f.W
 	what := "W"
@@ -299,8 +339,9 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) {
 		ws, what = f.DW, "ΔW (the last update)"
 	}
 	if len(ws) == 0 {
-		return
+		return 0
 	}
+	top := y0
 	g.fixed = max(g.fixed, maxAbs(f.W))
 	scale := g.fixed
 	scaleName := "fixed scale ±%.3g (largest |W| so far)"
@@ -312,7 +353,10 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) {
 		pointNote = fmt.Sprintf("at the last mini-batch end, token %d (the %s form builds W only there)", f.Point, f.Scenario.Form)
 	}
 	title := fmt.Sprintf("the hidden state: each head's %s, %s · %s", what, pointNote, fmt.Sprintf(scaleName, scale))
-	g.tx.draw(dst, title, x0, y0, g.px(12), th.muted, false)
+	if g.tx.width(title, g.px(12), false) > w {
+		title = fmt.Sprintf("%s after token %d · ±%.3g", what, f.Point, scale)
+	}
+	g.tx.draw(dst, g.fit(title, g.px(12), w), x0, y0, g.px(12), th.muted, false)
 	y0 += g.px(18)
 	h -= g.px(18)
 	ms := mats(ws[0])
@@ -330,11 +374,16 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) {
 		}
 	}
 	cell := math.Max(1, math.Floor(best))
+	bottom := y0
 	for i, wt := range ws {
 		col, row := i%bestCols, i/bestCols
 		px := x0 + float64(col)*(pw*cell+g.px(16))
 		py := y0 + float64(row)*(label+(ph+2)*cell+g.px(8))
-		g.tx.draw(dst, fmt.Sprintf("head %d", i+1), px, py, g.px(12), th.fg, true)
+		head := fmt.Sprintf("head %d", i+1)
+		if len(ms) > 1 {
+			head += fmt.Sprintf(": W1 (%d×%d) above, W2ᵀ below", ms[0].rows, ms[0].cols)
+		}
+		g.tx.draw(dst, g.fit(head, g.px(12), pw*cell), px, py, g.px(12), th.fg, true)
 		py += label
 		for k, m := range mats(wt) {
 			key := fmt.Sprintf("%d/%d", i, k)
@@ -343,9 +392,6 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) {
 			op.GeoM.Scale(cell, cell)
 			op.GeoM.Translate(px, py)
 			dst.DrawImage(img, op)
-			if len(ms) > 1 {
-				g.tx.draw(dst, m.name, px+float64(m.cols)*cell+g.px(3), py, g.px(11), th.muted, false)
-			}
 			head, mm, c0, r0 := i, m, px, py
 			g.hits = append(g.hits, hit{image.Rect(int(px), int(py), int(px+float64(m.cols)*cell), int(py+float64(m.rows)*cell)), func(x, y int) string {
 				r, c := int((float64(y)-r0)/cell), int((float64(x)-c0)/cell)
@@ -355,7 +401,9 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) {
 			}})
 			py += float64(m.rows)*cell + 2*cell
 		}
+		bottom = max(bottom, py)
 	}
+	return bottom - top
 }
 
 // heatImage paints a map into a cached image, one pixel per weight; it is
@@ -411,16 +459,30 @@ func (g *game) drawChart(dst *ebiten.Image, x0, y0, w, h float64) {
 		{"ℓ(W_{t−1}; x_t): before the step on token t", th.before, f.LossBefore},
 		{"ℓ(W_t; x_t): after it", th.after, f.LossAfter},
 	}
-	lx := x0
-	for _, l := range legend {
-		vector.DrawFilledRect(dst, float32(lx), float32(y0+g.px(5)), float32(g.px(14)), float32(g.px(3)), l.c, true)
-		lx += g.px(18)
-		lx += g.tx.draw(dst, l.name, lx, y0, g.px(12), th.fg, false) + g.px(14)
+	// The legend flows onto more lines on a narrow screen.
+	lx, ly := x0, y0
+	for i, l := range legend {
+		name := l.name
+		if w < g.px(700) {
+			name = []string{"ℓ(W0; x_t)", "ℓ(W_{t−1}; x_t) before the step", "ℓ(W_t; x_t) after"}[i]
+		}
+		iw := g.px(18) + g.tx.width(name, g.px(12), false) + g.px(14)
+		if lx > x0 && lx+iw > x0+w {
+			lx, ly = x0, ly+g.px(17)
+		}
+		vector.DrawFilledRect(dst, float32(lx), float32(ly+g.px(6)), float32(g.px(14)), float32(g.px(3)), l.c, true)
+		g.tx.draw(dst, name, lx+g.px(18), ly, g.px(12), th.fg, false)
+		lx += iw
 	}
 	if k > 1 {
-		g.tx.draw(dst, fmt.Sprintf("smoothed over %d tokens", k), lx, y0, g.px(12), th.muted, false)
+		sm := fmt.Sprintf("smoothed over %d tokens", k)
+		if lx+g.tx.width(sm, g.px(12), false) > x0+w {
+			lx, ly = x0, ly+g.px(17)
+		}
+		g.tx.draw(dst, sm, lx, ly, g.px(12), th.muted, false)
 	}
-	top := y0 + g.px(22)
+	h -= ly - y0
+	top := ly + g.px(22)
 	axis := g.px(34)
 	cx0, cw, ch := x0+axis, w-axis, h-g.px(22)-g.px(16)
 	if ch < g.px(20) || f.T == 0 {
@@ -462,7 +524,7 @@ func (g *game) drawChart(dst *ebiten.Image, x0, y0, w, h float64) {
 		xx := xOf(f.Pos - 1)
 		vector.StrokeLine(dst, float32(xx), float32(top), float32(xx), float32(top+ch), float32(g.px(1.5)), th.cursor, true)
 	}
-	g.tx.draw(dst, fmt.Sprintf("token t → (%d in all; ticks mark mini-batches of b = %d)", f.T, f.B), cx0, top+ch+g.px(4), g.px(11), th.muted, false)
+	g.tx.draw(dst, g.fit(fmt.Sprintf("token t → (%d in all; ticks mark mini-batches of b = %d)", f.T, f.B), g.px(11), cw), cx0, top+ch+g.px(4), g.px(11), th.muted, false)
 	g.hits = append(g.hits, hit{image.Rect(int(cx0), int(top), int(cx0+cw), int(top+ch)), func(x, _ int) string {
 		t := int(math.Round((float64(x) - cx0) / cw * float64(max(1, f.T-1))))
 		if t >= f.Pos {
@@ -525,7 +587,7 @@ func (g *game) drawStatus(dst *ebiten.Image, x0, y0, w float64) {
 	if f.Error != "" {
 		s = "error: " + f.Error
 	}
-	g.tx.draw(dst, s, x0, y0+g.px(3), g.px(12), th.fg, false)
+	g.tx.draw(dst, g.fit(s, g.px(12), w), x0, y0+g.px(3), g.px(12), th.fg, false)
 }
 
 func backendLabel(f *demo.Frame) string {
@@ -533,8 +595,14 @@ func backendLabel(f *demo.Frame) string {
 		return "CPU backend"
 	}
 	a := f.Adapter
-	if strings.Contains(a, "fallback") || strings.Contains(strings.ToLower(a), "swiftshader") {
+	if software(a) {
 		a += " (software)"
 	}
 	return "WebGPU on " + a
+}
+
+// software reports whether an adapter is a software renderer.
+func software(adapter string) bool {
+	a := strings.ToLower(adapter)
+	return strings.Contains(a, "fallback") || strings.Contains(a, "swiftshader") || strings.Contains(a, "llvmpipe")
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"syscall/js"
 	"time"
@@ -23,6 +24,15 @@ import (
 
 func main() {
 	start := time.Now()
+	// Grow the wasm memory once, up front. cogentcore/webgpu's WriteBuffer
+	// views Go's memory through a Uint8Array, which a growth of the memory
+	// in the middle of the call detaches (a JavaScript exception). Freed,
+	// these pages serve the run's allocations, so the memory rarely has to
+	// grow while the GPU is in use. (demo also turns such a failure into a
+	// fallback to the CPU.)
+	ballast := make([]byte, 64<<20)
+	ballast[len(ballast)-1] = 1
+	runtime.KeepAlive(ballast)
 	global := js.Global()
 	// The page that holds the controls: the parent of view.html, or
 	// embed.html itself (load.js sets tttHost).
@@ -39,8 +49,10 @@ func main() {
 	g := &game{ss: ss, tx: newTexter(), dark: global.Call("matchMedia", "(prefers-color-scheme: dark)"), view: viewOpts{Smooth: 10, Scale: "fixed"}}
 	c := &core{ss: ss, g: g, parent: parent, notice: notice}
 	g.onKey = c.key
+	g.first = make(chan struct{})
 	g.onDraw = func(n int) {
 		if n == 1 {
+			close(g.first)
 			c.firstFrame = time.Since(start)
 			c.call("tttFirstFrame")
 			c.notify(ss.Frame(), true)
@@ -48,6 +60,7 @@ func main() {
 	}
 	ss.OnFrame = func(f *demo.Frame) { c.notify(f, false) }
 	global.Set("tttCore", c.api())
+	ss.UseTicks() // Update ticks the session every frame (see Session.UseTicks)
 	go ss.Loop()
 	go c.probe()
 
@@ -97,9 +110,7 @@ type core struct {
 // probe looks for the GPU once the first frame is up, and moves the run to
 // it when the scenario asks for one.
 func (c *core) probe() {
-	for c.g.drawn == 0 {
-		time.Sleep(20 * time.Millisecond)
-	}
+	<-c.g.first
 	c.ss.ProbeGPU()
 	c.ready = true
 	c.notify(c.ss.Frame(), true)

@@ -135,7 +135,7 @@
     }
     const scrub = $("scrub");
     if (scrub && document.activeElement !== scrub) {
-      scrub.max = String(f.done);
+      scrub.max = String(f.total); // seeking past the tokens computed stops at the last one
       scrub.value = String(f.t);
     }
     if ($("scrub-out")) $("scrub-out").textContent = `${f.t} / ${f.total}`;
@@ -330,6 +330,16 @@
       await copy(code);
       $("copy-embed").textContent = "Copied";
       setTimeout(() => { $("copy-embed").textContent = "Copy embed code"; }, 1500);
+    });
+    // Save: the site stores the scenario and answers with /s/{id} and /e/{id}.
+    onClick("save", async () => {
+      if (!last) return;
+      const resp = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(last.scenario) });
+      const body = await resp.json().catch(() => ({}));
+      if (!resp.ok) throw new Error(`saving failed: ${body.error || resp.status}`);
+      await copy(body.url);
+      $("save").textContent = "Saved and copied";
+      setTimeout(() => { $("save").textContent = "Save short link"; }, 2000);
     });
     const full = $("open-full");
     if (full) full.addEventListener("click", () => { full.href = pageURL(last ? last.query : ""); });
