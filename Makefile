@@ -27,6 +27,10 @@ wasm:
 	printf '{"wasm":"app.wasm","bytes":%s,"gzip":%s}\n' $$(stat -c %s $(WEB)/app.wasm) $$(stat -c %s $(WEB)/app.wasm.gz) > $(WEB)/app.json
 	@echo "web/app.wasm: $$(stat -c %s $(WEB)/app.wasm) bytes, $$(stat -c %s $(WEB)/app.wasm.gz) gzipped"
 
+# The page's browser tests alone (they also run in `unit`, inside go test ./...).
+page-e2e:
+	TTT_REQUIRE_GPU=1 $(GO) test -count=1 -run '^TestPage' -v ./e2e
+
 # Everything CI runs. It installs what it needs first.
 test: deps vet unit fuzz site-test
 
