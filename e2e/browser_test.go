@@ -201,8 +201,8 @@ func TestBrowserGolden(t *testing.T) {
 			gpuCases[c.Name] = true
 		}
 	}
-	if want := len(golden.Names()) + 4; len(gpuCases) != want {
-		t.Errorf("the gpu backend passed %d cases in the browser, want all %d reference cases, the stream API of both models and both attentions", len(gpuCases), want)
+	if want := len(golden.Names()) + 5; len(gpuCases) != want {
+		t.Errorf("the gpu backend passed %d cases in the browser, want all %d reference cases, the stream API (both models, and a long run), and both attentions", len(gpuCases), want)
 	}
 	if strings.HasPrefix(r.SelfTest, "FAIL") || r.SelfTest == "" {
 		t.Errorf("self-test: %q", r.SelfTest)

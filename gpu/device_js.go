@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"syscall/js"
+	"unsafe"
 
 	"github.com/cogentcore/webgpu/jsx"
 	"github.com/cogentcore/webgpu/wgpu"
@@ -133,6 +134,27 @@ func (d *device) endPass(p *wgpu.ComputePassEncoder) error {
 }
 
 func (d *device) submit(cb *wgpu.CommandBuffer) { d.queue.Submit(cb) }
+
+// writeBuffer copies data into a fresh JS Uint8Array and hands that to
+// queue.writeBuffer. wgpu's own WriteBuffer passes a view of the wasm memory
+// instead, which Go can detach by growing the memory before the call lands
+// ("Number of bytes to write is too large" in a long-running page).
+func (d *device) writeBuffer(buf *wgpu.Buffer, off uint64, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("queue.writeBuffer: %v", r)
+		}
+	}()
+	if len(data) == 0 {
+		return nil
+	}
+	src := js.Global().Get("Uint8Array").New(len(data))
+	js.CopyBytesToJS(src, data)
+	// wgpu.Buffer is struct{ jsValue js.Value } on the web: its GPUBuffer.
+	gb := *(*js.Value)(unsafe.Pointer(buf))
+	d.js.Get("queue").Call("writeBuffer", gb, off, src)
+	return nil
+}
 
 // read maps the staging buffer (MapAsync waits on the promise here), copies
 // size bytes out and unmaps it. A rejected map leaves getMappedRange to throw:

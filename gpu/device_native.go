@@ -215,6 +215,13 @@ func (d *device) endPass(p *wgpu.ComputePassEncoder) error {
 
 func (d *device) submit(cb *wgpu.CommandBuffer) { d.queue.Submit(cb) }
 
+func (d *device) writeBuffer(buf *wgpu.Buffer, off uint64, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	return d.queue.WriteBuffer(buf, off, data)
+}
+
 // read maps the staging buffer, copies size bytes out and unmaps it.
 func (d *device) read(stage *wgpu.Buffer, size uint64) ([]byte, error) {
 	status := wgpu.BufferMapAsyncStatus(0xFFFF)

@@ -120,7 +120,7 @@ func (w *workspace) write(i, off int, f []float32) error {
 	if len(f) == 0 {
 		return nil
 	}
-	if err := w.be.d.queue.WriteBuffer(w.bufs[i], uint64(off)*4, f32bytes(f)); err != nil {
+	if err := w.be.d.writeBuffer(w.bufs[i], uint64(off)*4, f32bytes(f)); err != nil {
 		return fmt.Errorf("gpu: writing the %s buffer: %v", bufNames[i], err)
 	}
 	return nil
@@ -133,7 +133,7 @@ func (w *workspace) writeGuards(i int, ranges [][2]int) error {
 		for j := range g {
 			g[j] = guardWord
 		}
-		if err := w.be.d.queue.WriteBuffer(w.bufs[i], uint64(r[0])*4, u32bytes(g)); err != nil {
+		if err := w.be.d.writeBuffer(w.bufs[i], uint64(r[0])*4, u32bytes(g)); err != nil {
 			return fmt.Errorf("gpu: writing guards into the %s buffer: %v", bufNames[i], err)
 		}
 	}
@@ -198,7 +198,7 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 		// A readback alone (Stream.Weights) has no uniforms; the browser's
 		// WriteBuffer panics on an empty slice.
 		if len(uni) > 0 {
-			if err := be.d.queue.WriteBuffer(w.bufs[bufUni], 0, uni); err != nil {
+			if err := be.d.writeBuffer(w.bufs[bufUni], 0, uni); err != nil {
 				return fmt.Errorf("gpu: writing the uniforms: %v", err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall/js"
@@ -72,8 +73,11 @@ func run(r *report.Report, bench bool) {
 		}
 	}
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
-		r.Cases = append(r.Cases, streamAPI(be, m))
+		r.Cases = append(r.Cases, streamAPI(be, m, 10, false))
 	}
+	// A long stream while the Go heap keeps growing: wgpu's WriteBuffer handed
+	// WebGPU a view of the wasm memory, which a growth could detach mid-call.
+	r.Cases = append(r.Cases, streamAPI(be, ttt.Linear, 400, true))
 	for _, kind := range []string{"linear", "softmax"} {
 		r.Cases = append(r.Cases, attention(be, kind))
 	}
@@ -133,9 +137,10 @@ func replay(name string, c *ttt.Case, be ttt.Backend, form ttt.Form) report.Case
 // streamAPI steps 3 heads token by token through gpu.Stream and one
 // ttt.StreamState per head, comparing z and the losses at every token and the
 // weights read back with Stream.Weights at the end.
-func streamAPI(be *gpu.Backend, m ttt.Model) report.Case {
-	const H, T, d, b = 3, 10, 7, 3
-	rc := report.Case{Name: "stream-api/" + m.String(), Form: "stream", Backend: "gpu"}
+func streamAPI(be *gpu.Backend, m ttt.Model, T int, grow bool) report.Case {
+	const H, d, b = 3, 7, 3
+	rc := report.Case{Name: fmt.Sprintf("stream-api/%v/T%d", m, T), Form: "stream", Backend: "gpu"}
+	var heap [][]byte
 	start := time.Now()
 	probs := make([]*ttt.Problem, H)
 	hs := make([]*ttt.Head, H)
@@ -162,8 +167,11 @@ func streamAPI(be *gpu.Backend, m ttt.Model) report.Case {
 			copy(v[h*d:], p.Seq.XV[t*d:(t+1)*d])
 			lr[h] = p.Seq.LR[t]
 		}
+		if grow {
+			heap = append(heap, make([]byte, 64<<10+t*97)) // kept: the wasm memory must grow
+		}
 		if err := st.Step(z, losses, q, k, v, lr); err != nil {
-			rc.Err = err.Error()
+			rc.Err = fmt.Sprintf("token %d: %v", t, err)
 			return rc
 		}
 		for h := range probs {
@@ -186,6 +194,7 @@ func streamAPI(be *gpu.Backend, m ttt.Model) report.Case {
 		}
 	}
 	rc.MS = float64(time.Since(start).Microseconds()) / 1e3
+	runtime.KeepAlive(heap)
 	return compareCase(rc, got, exp)
 }
 
