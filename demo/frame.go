@@ -24,8 +24,6 @@ type Frame struct {
 
 	// Per-token losses averaged over heads, for the tokens computed.
 	LossW0, LossStart, LossBefore, LossAfter []float32
-	// HeadBefore is ℓ(W_{t−1}; x_t) per head and token computed, [Done][H].
-	HeadBefore [][]float32
 
 	W, DW    []*ttt.Weights // every head's weights at Point, and their last update
 	Checksum uint32         // CRC-32 of W
@@ -56,15 +54,9 @@ func (r *Runner) frame() (*Frame, error) {
 	f.DiffLast, f.DiffMax, f.Checking = r.Diff()
 	n := r.done
 	f.LossW0, f.LossStart, f.LossBefore, f.LossAfter = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
-	f.HeadBefore = make([][]float32, n)
 	for t := 0; t < n; t++ {
 		a, b, c, d := MeanLoss(r.L[t])
 		f.LossW0[t], f.LossStart[t], f.LossBefore[t], f.LossAfter[t] = float32(a), float32(b), float32(c), float32(d)
-		hb := make([]float32, len(r.L[t]))
-		for h, l := range r.L[t] {
-			hb[h] = l.Before
-		}
-		f.HeadBefore[t] = hb
 	}
 	f.Point = r.Point(r.t)
 	W, err := r.WeightsAt(f.Point)

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
 	"syscall/js"
 	"time"
@@ -24,15 +23,6 @@ import (
 
 func main() {
 	start := time.Now()
-	// Grow the wasm memory once, up front. cogentcore/webgpu's WriteBuffer
-	// views Go's memory through a Uint8Array, which a growth of the memory
-	// in the middle of the call detaches (a JavaScript exception). Freed,
-	// these pages serve the run's allocations, so the memory rarely has to
-	// grow while the GPU is in use. (demo also turns such a failure into a
-	// fallback to the CPU.)
-	ballast := make([]byte, 64<<20)
-	ballast[len(ballast)-1] = 1
-	runtime.KeepAlive(ballast)
 	global := js.Global()
 	// The page that holds the controls: the parent of view.html, or
 	// embed.html itself (load.js sets tttHost).
