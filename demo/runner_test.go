@@ -346,6 +346,14 @@ func TestSession(t *testing.T) {
 	if _, err := json.Marshal(st); err != nil {
 		t.Errorf("state is not JSON: %v", err)
 	}
+	faster := ss.Frame().Scenario
+	faster.Speed = 300
+	if err := ss.SetScenario(faster); err != nil {
+		t.Fatal(err)
+	}
+	if f := ss.Frame(); f.Done < 100 || f.Scenario.Speed != 300 {
+		t.Errorf("a new speed restarted the run or was lost: done %d, speed %v", f.Done, f.Scenario.Speed)
+	}
 	if err := ss.SetBackend("gpu"); err != nil {
 		t.Fatal(err)
 	}

@@ -269,12 +269,28 @@ func (ss *Session) Do(f func() error) error {
 	return <-done
 }
 
-// SetScenario restarts the run with a new scenario.
+// SetScenario restarts the run with a new scenario. A change of speed or
+// backend alone keeps the run: the speed only paces playing, and a new
+// backend continues from where the old one stopped.
 func (ss *Session) SetScenario(s Scenario) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	return ss.Do(func() error { return ss.configure(s) })
+	return ss.Do(func() error {
+		cur := ss.r.Scenario
+		same := s
+		same.Speed, same.Backend = cur.Speed, cur.Backend
+		if same != cur {
+			return ss.configure(s)
+		}
+		ss.r.Scenario.Speed = s.Speed
+		if s.Backend == cur.Backend {
+			return nil
+		}
+		ss.r.Scenario.Backend = s.Backend
+		dev, reason := ss.deviceFor(ss.r.Scenario)
+		return ss.r.SetDevice(dev, reason)
+	})
 }
 
 // Play and Pause start and stop the stepping.
@@ -329,11 +345,7 @@ func (ss *Session) SetBackend(name string) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	return ss.Do(func() error {
-		ss.r.Scenario.Backend = name
-		dev, reason := ss.deviceFor(ss.r.Scenario)
-		return ss.r.SetDevice(dev, reason)
-	})
+	return ss.SetScenario(s)
 }
 
 // Replay runs a case on a backend ("cpu", "gpu" or "" for the current
