@@ -136,12 +136,13 @@ func (g *game) Draw(screen *ebiten.Image) {
 		return
 	}
 	// While the run plays, a new frame arrives with every step: redraw at
-	// most 20 times a second then, and 4 times a second on a software
-	// adapter, where the canvas and the WebGPU kernels share one emulated
-	// GPU (SwiftShader) and every frame drawn delays the next step.
+	// most 20 times a second then, and twice a second on a software
+	// adapter, where the canvas, the page's compositing and the WebGPU
+	// kernels share one emulated GPU (SwiftShader) and every frame drawn
+	// delays the next step.
 	gap := 50 * time.Millisecond
 	if software(f.Adapter) {
-		gap = 250 * time.Millisecond
+		gap = 500 * time.Millisecond
 	}
 	if sh.f != nil && sh.f != f && f.Playing && time.Since(g.drewAt) < gap && sh.hover == g.hover && sh.view == g.view && sh.th == th && sh.w == g.w && sh.h == g.h {
 		return

@@ -128,12 +128,18 @@ func (c *core) call(name string, args ...any) {
 }
 
 // notify tells the page about a new frame, at most about 15 times a second
-// while playing.
+// while playing (twice on a software adapter).
 func (c *core) notify(f *demo.Frame, force bool) {
 	if f == nil {
 		return
 	}
-	if !force && f.Playing && time.Since(c.lastNotify) < 66*time.Millisecond {
+	// Every update repaints the page around the canvas; on a software
+	// adapter that competes with the kernels for the one emulated GPU.
+	gap := 66 * time.Millisecond
+	if software(f.Adapter) {
+		gap = 500 * time.Millisecond
+	}
+	if !force && f.Playing && time.Since(c.lastNotify) < gap {
 		return
 	}
 	c.lastNotify = time.Now()
