@@ -40,6 +40,22 @@ static inline WGPUInstance ttt_create_vulkan_instance(void) {
 
 extern void tttScopeCallback(uint32_t type, char * message, void * userdata);
 
+// Mapping for readback. wgpu's MapAsync hands wgpu-native a pointer to a Go
+// variable that the callback reads later, after Go may have freed it; here
+// the status lands in C memory instead (status + 1, so 0 means pending).
+typedef struct WGPUBufferImpl* WGPUBuffer;
+typedef void (*WGPUBufferMapAsyncCallback)(uint32_t status, void * userdata);
+void wgpuBufferMapAsync(WGPUBuffer buffer, uint32_t mode, size_t offset, size_t size, WGPUBufferMapAsyncCallback callback, void * userdata);
+
+static void ttt_map_callback(uint32_t status, void * userdata) {
+	*(volatile int32_t *)userdata = (int32_t)status + 1;
+}
+
+static inline void ttt_map_read(WGPUBuffer buffer, size_t size, int32_t * status) {
+	*status = 0;
+	wgpuBufferMapAsync(buffer, 1, 0, size, ttt_map_callback, status); // WGPUMapMode_Read = 1
+}
+
 static inline void ttt_pop_scope(WGPUDevice device) {
 	wgpuDevicePopErrorScope(device, (WGPUErrorCallback)tttScopeCallback, NULL);
 }
@@ -60,12 +76,13 @@ import (
 // device is one WebGPU device and its queue, with the error plumbing that
 // turns every failure into a Go error.
 type device struct {
-	dev     *wgpu.Device
-	queue   *wgpu.Queue
-	adapter *wgpu.Adapter
-	inst    *wgpu.Instance
-	name    string       // the adapter, as its driver describes it
-	lost    atomic.Value // string: why the device was lost, once it is
+	mapStatus *C.int32_t // C memory: where the readback's map status lands
+	dev       *wgpu.Device
+	queue     *wgpu.Queue
+	adapter   *wgpu.Adapter
+	inst      *wgpu.Instance
+	name      string       // the adapter, as its driver describes it
+	lost      atomic.Value // string: why the device was lost, once it is
 }
 
 // openDevice asks for a Vulkan adapter. The Vulkan backend is forced: the
@@ -104,6 +121,7 @@ func openDevice() (d *device, err error) {
 	}
 	d.dev = dev
 	d.queue = dev.GetQueue()
+	d.mapStatus = (*C.int32_t)(C.malloc(C.size_t(unsafe.Sizeof(C.int32_t(0)))))
 	return d, nil
 }
 
@@ -123,7 +141,8 @@ func (d *device) release() {
 	d.dev.Release()
 	d.adapter.Release()
 	d.inst.Release()
-	d.dev = nil
+	C.free(unsafe.Pointer(d.mapStatus))
+	d.dev, d.mapStatus = nil, nil
 }
 
 func (d *device) ref() C.WGPUDevice {
@@ -224,22 +243,22 @@ func (d *device) writeBuffer(buf *wgpu.Buffer, off uint64, data []byte) error {
 
 // read maps the staging buffer, copies size bytes out and unmaps it.
 func (d *device) read(stage *wgpu.Buffer, size uint64) ([]byte, error) {
-	status := wgpu.BufferMapAsyncStatus(0xFFFF)
-	done := false
-	err := stage.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) {
-		status, done = s, true
-	})
-	if err != nil {
+	// wgpu.Buffer is struct{ deviceRef C.WGPUDevice; ref C.WGPUBuffer }.
+	ref := (*[2]C.WGPUBuffer)(unsafe.Pointer(stage))[1]
+	d.pushScopes()
+	C.ttt_map_read(ref, C.size_t(size), d.mapStatus)
+	if err := d.popScopes(); err != nil {
 		return nil, fmt.Errorf("gpu: mapping the readback buffer: %v", err)
 	}
 	// Poll(true) waits for the queue; the map callback fires inside it. A
 	// bounded loop, so that a device that never answers is an error, not a hang.
-	for i := 0; i < 100 && !done; i++ {
+	for i := 0; i < 100 && *d.mapStatus == 0; i++ {
 		d.dev.Poll(true, nil)
 	}
-	if !done {
+	if *d.mapStatus == 0 {
 		return nil, errors.New("gpu: the readback never completed")
 	}
+	status := wgpu.BufferMapAsyncStatus(*d.mapStatus - 1)
 	if status == wgpu.BufferMapAsyncStatusDeviceLost {
 		d.lost.Store("the readback map reported the device lost")
 	}
