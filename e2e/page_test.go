@@ -39,13 +39,21 @@ var (
 	pageErr  error
 )
 
-// buildPage builds web/ with app.wasm into a temporary directory, once per
-// test binary.
+// buildPage builds web/ with app.wasm, once per test binary, into one
+// directory under the user's cache that each run overwrites.
 func buildPage(t *testing.T) string {
 	t.Helper()
 	pageOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ttt-page-")
+		cache, err := os.UserCacheDir()
 		if err != nil {
+			cache = os.TempDir()
+		}
+		dir := filepath.Join(cache, "ttt-page-e2e")
+		if err := os.RemoveAll(dir); err != nil {
+			pageErr = err
+			return
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			pageErr = err
 			return
 		}
