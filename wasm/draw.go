@@ -59,7 +59,8 @@ type game struct {
 	heat   map[string]*ebiten.Image
 	hits   []hit // hover targets of the last Draw
 	hover  string
-	onKey  func(k string)
+	onKey   func(k string)
+	onHover func(s string) // the page shows the hovered value as text too
 	drawn  int           // frames drawn, for the page's first-frame timing
 	first  chan struct{} // closed after the first frame
 	onDraw func(n int)
@@ -103,11 +104,15 @@ func (g *game) Update() error {
 		}
 	}
 	x, y := ebiten.CursorPosition()
+	prev := g.hover
 	g.hover = ""
 	for _, h := range g.hits {
 		if image.Pt(x, y).In(h.r) {
 			g.hover = h.text(x, y)
 		}
+	}
+	if g.hover != prev && g.onHover != nil {
+		g.onHover(g.hover)
 	}
 	return nil
 }

@@ -39,6 +39,7 @@ func main() {
 	g := &game{ss: ss, tx: newTexter(), dark: global.Call("matchMedia", "(prefers-color-scheme: dark)"), view: viewOpts{Smooth: 10, Scale: "fixed"}}
 	c := &core{ss: ss, g: g, parent: parent, notice: notice}
 	g.onKey = c.key
+	g.onHover = func(s string) { c.call("tttHover", s) }
 	g.first = make(chan struct{})
 	g.onDraw = func(n int) {
 		if n == 1 {

@@ -107,6 +107,11 @@
     last = JSON.parse(json);
     render(last);
   };
+  // The value under the pointer on the canvas, as text beside it.
+  window.tttHover = (text) => {
+    const el = $("hover");
+    if (el) el.textContent = text;
+  };
   // Milliseconds from navigation to the first frame the canvas drew.
   window.tttTimings = {};
   window.tttFirstFrame = () => { window.tttTimings.firstFrame = performance.now(); };
