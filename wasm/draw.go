@@ -56,14 +56,14 @@ type game struct {
 
 	drewAt time.Time
 
-	heat   map[string]*ebiten.Image
-	hits   []hit // hover targets of the last Draw
-	hover  string
+	heat    map[string]*ebiten.Image
+	hits    []hit // hover targets of the last Draw
+	hover   string
 	onKey   func(k string)
 	onHover func(s string) // the page shows the hovered value as text too
-	drawn  int           // frames drawn, for the page's first-frame timing
-	first  chan struct{} // closed after the first frame
-	onDraw func(n int)
+	drawn   int            // frames drawn, for the page's first-frame timing
+	first   chan struct{}  // closed after the first frame
+	onDraw  func(n int)
 }
 
 type hit struct {
