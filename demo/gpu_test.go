@@ -2,6 +2,7 @@ package demo
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"tttexplainer/ttt"
@@ -27,6 +28,15 @@ func openGPU(t *testing.T) Device {
 // and replays the reference cases through the GPU.
 func TestGPURunnerMatchesCPU(t *testing.T) {
 	dev := openGPU(t)
+	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
+		for _, f := range ttt.Forms {
+			msg, err := dev.(GPUDevice).SelfTest(m, f)
+			if err != nil {
+				t.Errorf("SelfTest(%v, %v): %v", m, f, err)
+			}
+			t.Log(msg)
+		}
+	}
 	for _, model := range []string{"linear", "mlp"} {
 		for _, form := range []string{"stream", "dual"} {
 			s := Default()
@@ -66,6 +76,45 @@ func TestGPURunnerMatchesCPU(t *testing.T) {
 			if !d.OK() {
 				t.Errorf("%s on the GPU: %v", name, d)
 			}
+		}
+	}
+}
+
+// TestGPUSessionLosesDevice: a session that finds the GPU moves its run
+// there, and back to the CPU with its history when the device goes away.
+func TestGPUSessionLosesDevice(t *testing.T) {
+	openGPU(t) // skips or fails as the environment asks
+	ss, err := NewSession(Default(), OpenWebGPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ss.Loop()
+	if err := ss.Step(20); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.ProbeGPU(); err != nil {
+		t.Fatal(err)
+	}
+	if f := ss.Frame(); f.Backend != "webgpu" || f.Done != 20 || !strings.Contains(f.Reason, "self-test") {
+		t.Fatalf("after the probe: %s with %d tokens, reason %q", f.Backend, f.Done, f.Reason)
+	}
+	if err := ss.Step(20); err != nil {
+		t.Fatal(err)
+	}
+	before := ss.Frame().LossBefore
+	if err := ss.LoseGPU(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Step(20); err != nil {
+		t.Fatal(err)
+	}
+	f := ss.Frame()
+	if f.Backend != "cpu" || f.Done != 60 || !strings.Contains(f.Reason, "moved to the CPU") {
+		t.Errorf("after the loss: %s with %d tokens, reason %q", f.Backend, f.Done, f.Reason)
+	}
+	for i, v := range before {
+		if f.LossBefore[i] != v {
+			t.Fatalf("token %d's loss changed from %v to %v after the loss", i, v, f.LossBefore[i])
 		}
 	}
 }

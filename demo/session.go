@@ -132,6 +132,21 @@ func (ss *Session) deviceFor(s Scenario) (Device, string) {
 	return dev, res.msg
 }
 
+// LoseGPU releases the GPU device as a lost device would be, for tests and
+// demonstrations: the run notices at its next step and moves to the CPU,
+// keeping its history; later runs stay on the CPU.
+func (ss *Session) LoseGPU() error {
+	return ss.Do(func() error {
+		c, ok := ss.gpu.(interface{ Close() })
+		if !ok {
+			return errors.New("there is no GPU device to lose")
+		}
+		c.Close()
+		ss.gpu, ss.gpuMsg = nil, "the GPU device was lost"
+		return nil
+	})
+}
+
 // GPUStatus reports whether a GPU passed its self-test, and its message.
 func (ss *Session) GPUStatus() (bool, string) { return ss.gpu != nil, ss.gpuMsg }
 

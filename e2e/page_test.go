@@ -447,6 +447,32 @@ func TestPageWebGPU(t *testing.T) {
 		}
 	})
 
+	t.Run("device-loss", func(t *testing.T) {
+		// A GPU that goes away mid-run: the run moves to the CPU, says why,
+		// keeps its history and goes on with the same numbers.
+		r := open(t, ctx, srv.URL+"/?autoplay=0")
+		if r.Backend != "webgpu" {
+			t.Fatalf("backend %s before the loss", r.Backend)
+		}
+		before := eval[pageState](t, ctx, `ttt.step(40)`)
+		eval[pageState](t, ctx, `ttt.simulateDeviceLoss()`)
+		after := eval[pageState](t, ctx, `ttt.step(40)`)
+		reason := eval[string](t, ctx, `ttt.state().reason`)
+		t.Logf("after the loss: %s, t %d: %s", after.Backend, after.T, reason)
+		if after.Backend != "cpu" || after.T != 80 || !strings.Contains(reason, "moved to the CPU") {
+			t.Errorf("after losing the GPU: backend %s, t %d, reason %q", after.Backend, after.T, reason)
+		}
+		for i := range before.LossBefore {
+			if after.LossBefore[i] != before.LossBefore[i] {
+				t.Fatalf("token %d's loss changed from %v to %v: the history was not kept", i, before.LossBefore[i], after.LossBefore[i])
+			}
+		}
+		shown := eval[string](t, ctx, `document.getElementById("backend").textContent`)
+		if !strings.Contains(shown, "CPU") || !strings.Contains(shown, "failed") {
+			t.Errorf("the page says %q about its backend after the loss", shown)
+		}
+	})
+
 	t.Run("embed", func(t *testing.T) {
 		// A host page on another origin frames the embed view, reads its
 		// height and steps it through postMessage.

@@ -300,6 +300,7 @@ func (c *core) api() js.Value {
 		return after(func() error { return c.ss.Seek(t) })
 	})
 	def("reset", func([]js.Value) any { return after(c.ss.Reset) })
+	def("simulateDeviceLoss", func([]js.Value) any { return after(c.ss.LoseGPU) })
 	def("setBackend", func(args []js.Value) any {
 		name := arg(args, 0).String()
 		if name == "webgpu" {

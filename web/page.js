@@ -18,6 +18,7 @@
 //   ttt.setBackend(name)          "auto", "gpu"/"webgpu" or "cpu", keeping the run's history
 //   ttt.setCheck(on)              compare every GPU step with the CPU (state().check)
 //   ttt.setView({smooth, scale, delta})  drawing only: loss smoothing, "fixed"/"frame" colour scale, ΔW
+//   ttt.simulateDeviceLoss()      release the GPU device as a lost one would be; the run moves to the CPU
 //   ttt.state({weights})          {t, done, total, point, backend, adapter, reason, scenario, query, tokens,
 //                                  loss_w0, loss_start, loss_before, loss_after (per token shown),
 //                                  w_checksum, heads, d, b, tokens_per_s, check, recall, occurrence, weights?}
@@ -74,6 +75,7 @@
     setBackend: (name) => call("setBackend", String(name)),
     setCheck: (on) => call("setCheck", !!on),
     setView: (v) => call("setView", Object.assign(currentView(), v || {})),
+    simulateDeviceLoss: () => call("simulateDeviceLoss"),
     state: (opts) => {
       const c = core();
       if (!c) return null;
