@@ -330,6 +330,29 @@ func TestPageWebGPU(t *testing.T) {
 			t.Errorf("GPU vs CPU while stepping: %+v, want ≤ 1e-4", s.Check)
 		}
 		eval[pageState](t, ctx, `ttt.setCheck(false)`)
+
+		// Scrubbing back shows the weights of that moment: recomputed from a
+		// snapshot, they match those of a run stepped to it.
+		type weights struct {
+			T int                  `json:"t"`
+			W map[string][]float64 `json:"weights"`
+		}
+		back := eval[weights](t, ctx, `ttt.seek(123).then(() => ttt.state({weights: true}))`)
+		eval[pageState](t, ctx, `ttt.reset()`)
+		fresh := eval[weights](t, ctx, `ttt.step(123).then(() => ttt.state({weights: true}))`)
+		if back.T != 123 || fresh.T != 123 || len(back.W["head0.W"]) != 16*16 {
+			t.Fatalf("scrubbed to t %d, stepped to t %d, %d weights", back.T, fresh.T, len(back.W["head0.W"]))
+		}
+		worst := 0.0
+		for k, v := range fresh.W {
+			for i := range v {
+				worst = max(worst, math.Abs(v[i]-back.W[k][i]))
+			}
+		}
+		t.Logf("W after 123 tokens, scrubbed back vs stepped: max |Δ| = %.2e", worst)
+		if worst > 1e-5 {
+			t.Errorf("the scrubbed-back W differs from the stepped one by %.2e", worst)
+		}
 	})
 
 	t.Run("draws", func(t *testing.T) {
@@ -489,6 +512,11 @@ window.callTTT = (method, args) => new Promise((resolve) => {
 </script>`, embedURL)
 		}))
 		defer host.Close()
+		// index.html?embed=1 is the same-origin way to the embed view.
+		open(t, ctx, srv.URL+"/?embed=1&autoplay=0&seed=5")
+		if p := eval[string](t, ctx, `location.pathname + location.search`); !strings.HasPrefix(p, "/embed.html") || !strings.Contains(p, "seed=5") {
+			t.Errorf("/?embed=1 led to %s, want the embed view with the scenario", p)
+		}
 		if err := chromedp.Do(ctx, chromedp.Navigate(host.URL)); err != nil {
 			t.Fatal(err)
 		}
