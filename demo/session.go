@@ -73,7 +73,7 @@ func (ss *Session) device(want string) (Device, string) {
 	if ss.gpu != nil {
 		return ss.gpu, ss.gpuMsg
 	}
-	return CPU{}, "running on the CPU: " + ss.gpuMsg
+	return CPU{}, "WebGPU is unavailable: " + ss.gpuMsg
 }
 
 // ProbeGPU opens the GPU (the first frame comes before this: opening an

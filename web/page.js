@@ -179,7 +179,7 @@
     return f.backend === "cpu" ? "CPU backend" : `WebGPU (${f.adapter})`;
   }
   function backendText(f) {
-    if (f.backend === "cpu") return `Running on the CPU. ${f.reason}`;
+    if (f.backend === "cpu") return `Running on the CPU (${f.reason}).`;
     const soft = /fallback|swiftshader|llvmpipe/i.test(f.adapter) ? " This is a software (fallback) adapter, which emulates a GPU on the processor: here the CPU backend is faster (choose CPU under Run on for smooth playing)." : "";
     return `Running on WebGPU: ${f.adapter}.${soft} ${f.reason}`;
   }
