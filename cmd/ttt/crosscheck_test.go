@@ -14,7 +14,8 @@ import (
 // TestUnseenCases replays TTT-Linear cases this repository has never stored:
 // bench/numpy_dual.py makes them (other seeds, d not a power of two, D ≠ d,
 // T not a multiple of b, b from 1 to 16) with its own float64 dual form, and
-// replay must match every array with every form. It needs python3 with numpy,
+// replay must match every array with every form, on the CPU and (on
+// lavapipe, or any Vulkan adapter) the GPU backend. It needs python3 with numpy,
 // which `make test` installs; under CI a missing numpy is a failure.
 func TestUnseenCases(t *testing.T) {
 	py := "/usr/bin/python3"
@@ -23,6 +24,13 @@ func TestUnseenCases(t *testing.T) {
 			t.Fatal("python3 with numpy is missing; make test installs python3-numpy")
 		}
 		t.Skip("python3 with numpy is missing")
+	}
+	backends := []string{"cpu"}
+	if be, release, err := openBackend("gpu"); err == nil {
+		release()
+		backends = append(backends, be.Name())
+	} else if os.Getenv("TTT_REQUIRE_GPU") != "" {
+		t.Fatalf("TTT_REQUIRE_GPU is set: %v", err)
 	}
 	dir := t.TempDir()
 	for i, sz := range []struct{ T, D, d, b int }{
@@ -43,18 +51,20 @@ func TestUnseenCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, form := range c.Forms() {
-				var buf bytes.Buffer
-				if err := replay([]string{"-form", form.String(), p}, &buf); err != nil {
-					t.Fatalf("%v: %v", form, err)
-				}
-				got, err := ttt.DecodeOutput(buf.Bytes())
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, d := range ttt.Compare(got, c.Want, ttt.AbsTol, ttt.RelTol) {
-					if !d.OK() {
-						t.Errorf("%v: %v", form, d)
+			for _, be := range backends {
+				for _, form := range c.Forms() {
+					var buf bytes.Buffer
+					if err := replay([]string{"-backend", be, "-form", form.String(), p}, &buf); err != nil {
+						t.Fatalf("%s %v: %v", be, form, err)
+					}
+					got, err := ttt.DecodeOutput(buf.Bytes())
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, d := range ttt.Compare(got, c.Want, ttt.AbsTol, ttt.RelTol) {
+						if !d.OK() {
+							t.Errorf("%s %v: %v", be, form, d)
+						}
 					}
 				}
 			}
