@@ -355,6 +355,37 @@ func TestPageWebGPU(t *testing.T) {
 		}
 	})
 
+	// Every input preset streams on WebGPU, with every form and both inner
+	// models among them, and W moves as it does.
+	t.Run("presets", func(t *testing.T) {
+		for _, c := range []struct{ config string }{
+			{`{input: "recall", form: "stream", model: "linear"}`},
+			{`{input: "random", form: "dual", model: "linear"}`},
+			{`{input: "prose", form: "primal", model: "mlp"}`},
+			{`{input: "text", text: "the owl and the pussy-cat went to sea in a beautiful pea-green boat. ".repeat(4), form: "dual", model: "mlp"}`},
+			{`{input: "repeat", form: "naive", b: 1, model: "linear"}`},
+		} {
+			eval[pageState](t, ctx, `ttt.setConfig(`+c.config+`)`)
+			a := eval[pageState](t, ctx, `ttt.step(16)`)
+			z := eval[pageState](t, ctx, `ttt.step(32)`)
+			if z.Backend != "webgpu" || z.T != 48 || len(z.LossAfter) != 48 || z.Error != "" {
+				t.Errorf("%s: t %d on %s with %d losses (%s)", c.config, z.T, z.Backend, len(z.LossAfter), z.Error)
+				continue
+			}
+			for i, l := range z.LossAfter {
+				if math.IsNaN(l) || math.IsInf(l, 0) || math.IsNaN(z.LossBefore[i]) {
+					t.Errorf("%s: token %d's losses are %v, %v", c.config, i, z.LossBefore[i], l)
+					break
+				}
+			}
+			if a.Checksum == z.Checksum {
+				t.Errorf("%s: W's checksum %s did not change from t 16 to t 48", c.config, z.Checksum)
+			}
+			t.Logf("%s: 48 tokens on webgpu, W checksum %s → %s", c.config, a.Checksum, z.Checksum)
+		}
+		eval[pageState](t, ctx, `ttt.setConfig({input: "repeat", form: "stream", model: "linear", b: 16})`)
+	})
+
 	t.Run("draws", func(t *testing.T) {
 		eval[pageState](t, ctx, `ttt.reset()`)
 		eval[pageState](t, ctx, `ttt.step(20)`)
