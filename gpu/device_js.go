@@ -135,6 +135,10 @@ func (d *device) endPass(p *wgpu.ComputePassEncoder) error {
 
 func (d *device) submit(cb *wgpu.CommandBuffer) { d.queue.Submit(cb) }
 
+// dropBuffer destroys a buffer that is being replaced: in the browser Release
+// does nothing, and a GPUBuffer's memory otherwise waits for the JS collector.
+func (d *device) dropBuffer(b *wgpu.Buffer) { b.Destroy() }
+
 // writeBuffer copies data into a fresh JS Uint8Array and hands that to
 // queue.writeBuffer. wgpu's own WriteBuffer passes a view of the wasm memory
 // instead, which Go can detach by growing the memory before the call lands

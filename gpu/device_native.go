@@ -234,6 +234,11 @@ func (d *device) endPass(p *wgpu.ComputePassEncoder) error {
 
 func (d *device) submit(cb *wgpu.CommandBuffer) { d.queue.Submit(cb) }
 
+// dropBuffer lets go of a buffer that is being replaced. Natively it is only
+// released, not destroyed: wgpu frees it once no submitted work or bind group
+// uses it.
+func (d *device) dropBuffer(b *wgpu.Buffer) { b.Release() }
+
 func (d *device) writeBuffer(buf *wgpu.Buffer, off uint64, data []byte) error {
 	if len(data) == 0 {
 		return nil

@@ -60,9 +60,14 @@ func (w *workspace) ensure(i int, n uint64) error {
 	if w.caps[i] >= n {
 		return nil
 	}
+	// Grow by at least half, so that a run of growing problems reallocates
+	// rarely.
+	n = max(n, (w.caps[i]+w.caps[i]/2+255)&^255)
+	if i != bufUni && i != bufStage {
+		n = min(n, maxBindingBytes)
+	}
 	if w.bufs[i] != nil {
-		w.bufs[i].Destroy()
-		w.bufs[i].Release()
+		w.be.d.dropBuffer(w.bufs[i])
 		w.bufs[i] = nil
 		w.caps[i] = 0
 	}
