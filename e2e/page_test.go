@@ -418,6 +418,11 @@ func TestPageWebGPU(t *testing.T) {
 	})
 
 	t.Run("keyboard", func(t *testing.T) {
+		// Keys drive the page the same way on any backend. While it plays on
+		// SwiftShader's WebGPU the page's thread stalls for long stretches
+		// (docs/BENCHMARKS.md, "The page"), and a pause key can then wait
+		// past this test's deadline, so the keys are tested on the CPU.
+		eval[pageState](t, ctx, `ttt.setBackend("cpu")`)
 		eval[pageState](t, ctx, `ttt.reset()`)
 		key := func(k string, opts ...chromedp.KeyOption) {
 			if err := chromedp.Do(ctx, chromedp.KeyEvent(k, opts...)); err != nil {
