@@ -121,20 +121,29 @@ func serve(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// load opens url in a fresh headless Chromium and returns the page's report.
-func load(t *testing.T, exe, url string, timeout time.Duration) *report.Report {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.UserDataDir(t.TempDir())}
+// allocatorOptions starts Chromium at exe with a fresh profile in dir and
+// chromiumFlags, leaving out --enable-unsafe-webgpu unless webgpu (which is
+// how the page's CPU fallback is tested). Not DefaultExecAllocatorOptions:
+// older defaults add --disable-gpu.
+func allocatorOptions(exe, dir string, webgpu bool) []chromedp.ExecAllocatorOption {
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.UserDataDir(dir)}
 	for _, f := range chromiumFlags {
-		name, value, ok := strings.Cut(f, "=")
-		if ok {
+		if f == "enable-unsafe-webgpu" && !webgpu {
+			continue
+		}
+		if name, value, ok := strings.Cut(f, "="); ok {
 			opts = append(opts, chromedp.Flag(name, value))
 		} else {
 			opts = append(opts, chromedp.Flag(name, true))
 		}
 	}
-	// Not DefaultExecAllocatorOptions: older defaults add --disable-gpu.
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	return opts
+}
+
+// load opens url in a fresh headless Chromium and returns the page's report.
+func load(t *testing.T, exe, url string, timeout time.Duration) *report.Report {
+	t.Helper()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(exe, t.TempDir(), true)...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()

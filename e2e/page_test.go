@@ -122,18 +122,7 @@ func browser(t *testing.T, webgpu bool) context.Context {
 	if exe == "" {
 		skipOrFail(t, "no chromium on PATH (Debian: apt-get install chromium)")
 	}
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900)}
-	for _, f := range chromiumFlags {
-		if f == "enable-unsafe-webgpu" && !webgpu {
-			continue
-		}
-		name, value, ok := strings.Cut(f, "=")
-		if ok {
-			opts = append(opts, chromedp.Flag(name, value))
-		} else {
-			opts = append(opts, chromedp.Flag(name, true))
-		}
-	}
+	opts := append(allocatorOptions(exe, t.TempDir(), webgpu), chromedp.WindowSize(1280, 900))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
