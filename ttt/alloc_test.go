@@ -10,10 +10,17 @@ import (
 // second, and a garbage-collection pause there is a dropped frame.
 
 func TestStreamStepAllocatesNothing(t *testing.T) {
-	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
+	for _, tc := range []struct {
+		m ttt.Model
+		o ttt.Opt
+	}{{ttt.Linear, ttt.Opt{}}, {ttt.MLP, ttt.Opt{}}, {ttt.Linear, ttt.Opt{Kind: ttt.Adam, Beta: 0.9, Beta2: 0.999, Eps: 1e-8, Eta: 0.01, Decay: 0.01}}, {ttt.MLP, ttt.Opt{Kind: ttt.Momentum, Beta: 0.9}}} {
 		const d, b = 16, 4
+		m := tc.m
 		p := ttt.RandomProblem(m, 64, d, b, 1)
-		st := ttt.NewStreamState(&p.Head, p.W0)
+		st, err := ttt.NewStreamStateOpt(&p.Head, p.W0, tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
 		z := make([]float32, d)
 		i := 0
 		allocs := testing.AllocsPerRun(50, func() {
@@ -22,7 +29,7 @@ func TestStreamStepAllocatesNothing(t *testing.T) {
 			i++
 		})
 		if allocs != 0 {
-			t.Errorf("%v: StreamState.Step allocates %v times per token, want 0", m, allocs)
+			t.Errorf("%v %v: StreamState.Step allocates %v times per token, want 0", m, tc.o.Kind, allocs)
 		}
 	}
 }

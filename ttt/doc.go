@@ -34,6 +34,17 @@
 //	eta     E_ij = s_i lr_j for j ≤ i: the b×b learning-rate matrix
 //	G       [b,d] ∂ℓ/∂Z at W⁰, from the fused LayerNorm + L2 backward (LNL2Grad)
 //	Z       [T,d] outputs z_t = q_t + LN(f_res(q_t; W_t)) (before the post-norm)
+//	A       the stream's running sum Σ_{j≤i} lr_j ∇ℓ_j(W⁰) inside a mini-batch
+//
+// Inner optimisers of the stream form (Opt, opt.go), one step per mini-batch
+// on G = s_i A (plain GD's own step), with m⁰, v⁰ committed at the previous
+// mini-batch end and n the step number:
+//
+//	GD        W̄ = (1 − λ) W⁰ − G
+//	Momentum  m̄ = β m⁰ + G;  W̄ = (1 − λ) W⁰ − m̄
+//	Adam      m̄ = β m⁰ + (1 − β) G;  v̄ = β₂ v⁰ + (1 − β₂) G²;
+//	          W̄ = (1 − λ) W⁰ − α (m̄ / (1 − βⁿ)) / (√(v̄ / (1 − β₂ⁿ)) + ε)
+//	λ         decoupled weight decay (forgetting), 0 ≤ λ < 1
 //
 // # Forms
 //

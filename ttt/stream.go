@@ -6,7 +6,9 @@ package ttt
 //	A += lr_t ∇ℓ_t(W⁰),   W̄ = W⁰ − s_i A,   z_t = f(q_t; W̄)
 //
 // and at the end of each mini-batch sets W⁰ ← W̄ and A ← 0. After every token
-// W̄ equals the primal form's W_i exactly, so the page can show it.
+// W̄ equals the primal form's W_i exactly, so the page can show it. With an
+// inner optimiser (NewStreamStateOpt, opt.go) W̄ is the optimiser's step from
+// W⁰ on G = s_i A instead.
 type StreamState struct {
 	hd    *Head
 	init  *Weights // the sequence's W0, for ℓ(W0; x_t)
@@ -15,6 +17,11 @@ type StreamState struct {
 	cur   *Weights // W̄ = W⁰ − s_i A, the weights after the latest token
 	pos   int      // tokens already taken in the current mini-batch
 	s     *scratch
+
+	opt   Opt      // the zero Opt is plain GD, computed exactly as before
+	mom   *Weights // m⁰, the committed first moment (nil for the zero Opt)
+	vel   *Weights // v⁰, Adam's committed second moment (nil for the zero Opt)
+	steps int      // mini-batches committed: Adam's step number is steps + 1
 }
 
 // NewStreamState starts a stream at W0 (copied).
@@ -27,6 +34,19 @@ func NewStreamState(hd *Head, W0 *Weights) *StreamState {
 		cur:   W0.Clone(),
 		s:     newScratch(hd.Model, hd.D),
 	}
+}
+
+// NewStreamStateOpt starts a stream at W0 (copied) whose inner loop takes
+// the optimiser o's steps (see Opt) instead of plain GD.
+func NewStreamStateOpt(hd *Head, W0 *Weights, o Opt) (*StreamState, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	st := NewStreamState(hd, W0)
+	if o != (Opt{}) {
+		st.opt, st.mom, st.vel = o, NewWeights(hd.Model, hd.D), NewWeights(hd.Model, hd.D)
+	}
+	return st, nil
 }
 
 // Losses are the four per-token inner losses (MSE) of one token.
@@ -45,16 +65,43 @@ func (st *StreamState) Step(z, q, k, v []float32, lr float32) Losses {
 	// grad leaves g (and the MLP's x2, g1) for step: nothing may run f_res in between.
 	l.Start = s.grad(hd, st.start, k, v)
 	s.step(st.sum, -lr, k)
-	combine(st.cur, st.start, -hd.Scale(st.pos), st.sum)
+	sc := hd.Scale(st.pos)
+	if st.mom == nil {
+		combine(st.cur, st.start, -sc, st.sum)
+	} else {
+		st.update(sc, false)
+	}
 	s.output(hd, z, st.cur, q)
 	l.After = s.loss(hd, st.cur, k, s.target)
 	st.pos++
 	if st.pos == hd.B {
+		if st.mom != nil {
+			st.update(sc, true)
+			st.steps++
+		}
 		st.start.CopyFrom(st.cur)
 		clearWeights(st.sum)
 		st.pos = 0
 	}
 	return l
+}
+
+// update writes W̄ = the optimiser's step from W⁰ on G = s_i A (s_i = sc)
+// and, when the mini-batch ends (commit), the new moments m⁰ ← m̄, v⁰ ← v̄.
+func (st *StreamState) update(sc float32, commit bool) {
+	c1, c2 := st.opt.Correction(st.steps + 1)
+	ws, as, cs := st.start.Tensors(), st.sum.Tensors(), st.cur.Tensors()
+	ms, vs := st.mom.Tensors(), st.vel.Tensors()
+	for i, w := range ws {
+		a, c, m, v := as[i], cs[i], ms[i], vs[i]
+		for j := range w {
+			wn, mn, vn := st.opt.optWeight(w[j], m[j], v[j], sc*a[j], c1, c2)
+			c[j] = wn
+			if commit {
+				m[j], v[j] = mn, vn
+			}
+		}
+	}
 }
 
 // Weights returns the current weights W_t. They alias the state: copy them to keep.
