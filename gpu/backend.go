@@ -379,10 +379,11 @@ func (be *Backend) upload(w *workspace, l *layout, hs []*ttt.Head, seqs []*ttt.S
 	if w0s != nil {
 		packWeights(set, l, w0s)
 	}
-	// st: set 0 = W0; for the stream set 1 = A = 0 and set 2 = W̄ = W0.
+	// st: set 0 = W0; for the stream set 1 = A = 0 and set 2 = W̄ = W0, and
+	// with an optimiser sets 3 and 4 = the moments m⁰ = v⁰ = 0.
 	st := make([]float32, l.stFloats)
 	for k := 0; k < l.nsets; k++ {
-		if k != 1 {
+		if k == 0 || k == 2 {
 			copy(st[guard+k*l.setStride:], set)
 		}
 	}

@@ -13,7 +13,8 @@ import (
 // current weights W̄ = W⁰ − s_i A on the device. Each Step is one dispatch,
 // one submit and one small readback (z and the four losses); the weights come
 // back only when Weights is called. A Stream has its own buffers, so it may
-// be interleaved with Backend.Run.
+// be interleaved with Backend.Run. With an inner optimiser (NewOptStream)
+// the moments live on the device too.
 type Stream struct {
 	be     *Backend
 	ws     *workspace
@@ -23,11 +24,24 @@ type Stream struct {
 	plain  uint32
 	pos    int // tokens taken in the current mini-batch
 	seq    []float32
+	opt    ttt.Opt
+	steps  int // mini-batches committed: Adam's step number is steps + 1
 }
 
 // NewStream starts a stream at W0 (one weight set per head, copied). The
 // heads must share their model, d, b and LayerNorm eps.
 func (be *Backend) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (*Stream, error) {
+	return be.NewOptStream(heads, W0, ttt.Opt{})
+}
+
+// NewOptStream starts a stream whose inner loop takes the optimiser o's
+// steps, as ttt.NewStreamStateOpt does. The zero Opt (plain GD) runs the
+// plain stream kernels; any other runs stream_opt_*.wgsl, with the moments
+// in two more weight sets on the device.
+func (be *Backend) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (*Stream, error) {
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
 	if len(heads) == 0 || len(W0) != len(heads) {
 		return nil, fmt.Errorf("gpu: a stream needs one W0 per head, got %d heads and %d weight sets", len(heads), len(W0))
 	}
@@ -49,11 +63,16 @@ func (be *Backend) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (*Stream, err
 			return nil, errors.New("gpu: the heads of one stream must share the LayerNorm eps and Plain")
 		}
 	}
-	kernel := shaders.StreamLinear
-	if s.model == ttt.MLP {
+	kernel, nsets := shaders.StreamLinear, 3
+	switch {
+	case o != ttt.Opt{} && s.model == ttt.MLP:
+		kernel, nsets = shaders.StreamOptMLP, 5
+	case o != ttt.Opt{}:
+		kernel, nsets = shaders.StreamOptLinear, 5
+	case s.model == ttt.MLP:
 		kernel = shaders.StreamMLP
 	}
-	st := &Stream{be: be, ws: &workspace{be: be}, l: newLayout(s, 3, scratchFloats(kernel, s.b, s.d)), kernel: kernel, eps: heads[0].Eps}
+	st := &Stream{be: be, ws: &workspace{be: be}, l: newLayout(s, nsets, scratchFloats(kernel, s.b, s.d)), kernel: kernel, eps: heads[0].Eps, opt: o}
 	if heads[0].Plain {
 		st.plain = 1
 	}
@@ -100,6 +119,9 @@ func (st *Stream) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) 
 	if st.pos == l.b-1 {
 		p.Reset = 1
 	}
+	op := st.opt
+	p.Opt, p.Beta1, p.Beta2, p.OEps, p.Alpha, p.Decay = u32(int(op.Kind)), op.Beta, op.Beta2, op.Eps, op.Eta, op.Decay
+	p.C1, p.C2 = op.Correction(st.steps + 1)
 	be := st.be
 	be.mu.Lock()
 	defer be.mu.Unlock()
@@ -122,6 +144,9 @@ func (st *Stream) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) 
 		losses[i] = ttt.Losses{W0: o[l.outW0+i], Start: o[l.outStart+i], Before: o[l.outBefore+i], After: o[l.outAfter+i]}
 	}
 	st.pos = (st.pos + 1) % l.b
+	if st.pos == 0 {
+		st.steps++
+	}
 	return nil
 }
 

@@ -44,6 +44,15 @@ struct Params {
   scrStride: u32, // floats of scratch per head
   eps: f32,       // LayerNorm epsilon
   plain: u32,     // 1: f = f_res (no LayerNorm, no residual), target v, g = f_res(k) − v
+  // The stream's inner optimiser (ttt.Opt; stream_opt_*.wgsl only):
+  opt: u32,       // 0 GD, 1 momentum, 2 Adam
+  beta1: f32,     // momentum β, Adam β₁
+  beta2: f32,     // Adam β₂
+  oeps: f32,      // Adam ε
+  alpha: f32,     // Adam step size α
+  decay: f32,     // λ, decoupled weight decay
+  c1: f32,        // Adam bias corrections 1/(1 − β₁ⁿ), 1/(1 − β₂ⁿ) for this mini-batch's step n
+  c2: f32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -361,4 +370,38 @@ fn lr_scr_scr(h: u32, t0: u32, a: u32, as_: u32, g: u32, gs: u32, n: u32) -> f32
     s += lr(h, t0 + i) * scr[a + (i) * as_] * scr[g + (i) * gs];
   }
   return s;
+}
+
+// The stream's inner optimisers (ttt.Opt). In the stream_opt kernels set 3
+// holds the committed first moment m⁰ and set 4 Adam's second moment v⁰, at
+// the same offsets as W⁰ in set 0: i below is an index into set 0.
+
+// opt_w returns W̄ = the optimiser's step from W⁰ = st[i] on G = s_i A (g),
+// ttt's optWeight: (1 − λ) W⁰ − G, − (β m⁰ + G), or − α m̂ / (√v̂ + ε).
+fn opt_w(i: u32, g: f32) -> f32 {
+  let w = (1.0 - P.decay) * st[i];
+  if (P.opt == 1u) {
+    return w - (P.beta1 * st[i + 3u * P.setStride] + g);
+  }
+  if (P.opt == 2u) {
+    let m = P.beta1 * st[i + 3u * P.setStride] + (1.0 - P.beta1) * g;
+    let v = P.beta2 * st[i + 4u * P.setStride] + (1.0 - P.beta2) * g * g;
+    return w - P.alpha * (m * P.c1) / (sqrt(v * P.c2) + P.oeps);
+  }
+  return w - g;
+}
+
+// opt_commit ends a mini-batch for element i: W⁰ ← W̄, m⁰ ← m̄, v⁰ ← v̄, A ← 0,
+// with G = s_b A (g) and A at index a.
+fn opt_commit(i: u32, a: u32, g: f32) {
+  st[i] = st[i + 2u * P.setStride];
+  let mi = i + 3u * P.setStride;
+  let vi = i + 4u * P.setStride;
+  if (P.opt == 1u) {
+    st[mi] = P.beta1 * st[mi] + g;
+  } else if (P.opt == 2u) {
+    st[mi] = P.beta1 * st[mi] + (1.0 - P.beta1) * g;
+    st[vi] = P.beta2 * st[vi] + (1.0 - P.beta2) * g * g;
+  }
+  st[a] = 0.0;
 }

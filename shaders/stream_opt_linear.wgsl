@@ -1,0 +1,113 @@
+// stream_opt_linear.wgsl: one token of TTT-Linear in the streaming form with
+// an inner optimiser (momentum, Adam, weight decay), every head at once. As
+// stream_linear.wgsl, but W̄ is the optimiser's step from the committed state
+// (W⁰, m⁰, v⁰) on G = s_pos A, the step plain GD takes (ttt.Opt):
+//
+//   A += lr_t kᵀ g,  g = LNL2Grad(k W⁰ + b⁰, v − k)      (the gradient at W⁰)
+//   W̄ = opt_w(W⁰, m⁰, v⁰; s_pos A) element by element,  z = q + LN(q W̄ + b̄)
+//   and when the token closes its mini-batch: W⁰ ← W̄, m⁰ ← m̄, v⁰ ← v̄, A ← 0.
+//
+// P.opt, beta1, beta2, oeps, alpha, decay choose the optimiser; P.c1, P.c2 are
+// Adam's bias corrections for this mini-batch's step, computed on the host.
+// Bindings: P (t0 = token index in seq/outb, pos, reset, the optimiser), seq,
+//   hp, w0 (W0), st (set 0 = W⁰, set 1 = A, set 2 = W̄, set 3 = m⁰, set 4 = v⁰),
+//   scr, outb (Z and all four losses).
+// Scratch per head (P.scrStride ≥ 6d): Z0 | Zc | Zs | G | Zq | Za [d].
+// Dispatch: (H, 1, 1) workgroups of 256, one dispatch per token; 4 barriers.
+// CPU twin: ttt.StreamState.Step with an Opt (ttt/stream.go, ttt/opt.go).
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
+  let d = P.d;
+  let t = P.t0;
+  let Wi = oW(P.w0off, h);
+  let Bi = oB(P.w0off, h);
+  let Ws = oW(setBase(0u), h);
+  let Bs = oB(setBase(0u), h);
+  let Wa = oW(setBase(1u), h);
+  let Ba = oB(setBase(1u), h);
+  let Wc = oW(setBase(2u), h);
+  let Bc = oB(setBase(2u), h);
+  let s0 = h * P.scrStride;
+  let sZ0 = s0;
+  let sZc = s0 + d;
+  let sZs = s0 + 2u * d;
+  let sG = s0 + 3u * d;
+  let sZq = s0 + 4u * d;
+  let sZa = s0 + 5u * d;
+  let q = iq(h, t);
+  let k = ik(h, t);
+
+  // Phase 1: k through the three weights: W0, W̄ (before the step) and W⁰.
+  for (var m = lid; m < d; m += WG) {
+    var z0 = w0[Bi + m];
+    var zc = st[Bc + m];
+    var zs = st[Bs + m];
+    for (var p = 0u; p < d; p++) {
+      let x = seq[k + p];
+      z0 += x * w0[Wi + p * d + m];
+      zc += x * st[Wc + p * d + m];
+      zs += x * st[Ws + p * d + m];
+    }
+    scr[sZ0 + m] = z0;
+    scr[sZc + m] = zc;
+    scr[sZs + m] = zs;
+  }
+  storageBarrier();
+
+  if (lid == 0u) {
+    outb[oL(P.outW0, h, t)] = ln_loss(sZ0, h, t);
+  } else if (lid == 1u) {
+    outb[oL(P.outBefore, h, t)] = ln_loss(sZc, h, t);
+  } else if (lid == 2u) {
+    outb[oL(P.outStart, h, t)] = ln_l2_grad(sZs, sG, h, t);
+  }
+  storageBarrier();
+
+  // Phase 3: A += lr kᵀ g; W̄ = W⁰ − s_pos A. Each invocation owns its elements.
+  let l = lr(h, t);
+  let s = scale(h, P.pos);
+  for (var idx = lid; idx < d * d; idx += WG) {
+    let p = idx / d;
+    let m = idx % d;
+    let a = st[Wa + idx] + l * seq[k + p] * scr[sG + m];
+    st[Wa + idx] = a;
+    st[Wc + idx] = opt_w(Ws + idx, s * a);
+  }
+  for (var m = lid; m < d; m += WG) {
+    let a = st[Ba + m] + l * scr[sG + m];
+    st[Ba + m] = a;
+    st[Bc + m] = opt_w(Bs + m, s * a);
+  }
+  storageBarrier();
+
+  for (var m = lid; m < d; m += WG) {
+    var zq = st[Bc + m];
+    var za = zq;
+    for (var p = 0u; p < d; p++) {
+      let w = st[Wc + p * d + m];
+      zq += seq[q + p] * w;
+      za += seq[k + p] * w;
+    }
+    scr[sZq + m] = zq;
+    scr[sZa + m] = za;
+  }
+  storageBarrier();
+
+  if (lid == 0u) {
+    ln_out(sZq, h, t);
+  } else if (lid == 1u) {
+    outb[oL(P.outAfter, h, t)] = ln_loss(sZa, h, t);
+  }
+  // The end of a mini-batch. Each invocation commits the elements whose A it
+  // wrote above; W̄ was last read by others above the barrier.
+  if (P.reset != 0u) {
+    for (var idx = lid; idx < d * d; idx += WG) {
+      opt_commit(Ws + idx, Wa + idx, s * st[Wa + idx]);
+    }
+    for (var m = lid; m < d; m += WG) {
+      opt_commit(Bs + m, Ba + m, s * st[Ba + m]);
+    }
+  }
+}
