@@ -1,6 +1,10 @@
 package demo
 
-import "tttexplainer/ttt"
+import (
+	"fmt"
+
+	"tttexplainer/ttt"
+)
 
 // A Device is a backend the page can run a layer on: the CPU, or the
 // reader's GPU through WebGPU (GPUDevice).
@@ -9,6 +13,8 @@ type Device interface {
 	ttt.BareRunner
 	// NewStream starts the stream form of the heads at W0 (copied).
 	NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error)
+	// NewOptStream starts the stream form with an inner optimiser.
+	NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error)
 	// Adapter names the hardware, "" for the CPU.
 	Adapter() string
 }
@@ -21,19 +27,38 @@ func (CPU) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
 	return NewCPUStream(heads, W0), nil
 }
 
+// NewOptStream starts a CPUStream with an inner optimiser.
+func (CPU) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error) {
+	return NewCPUOptStream(heads, W0, o)
+}
+
 // Adapter is empty: the CPU backend is this page's own WebAssembly.
 func (CPU) Adapter() string { return "" }
 
 // newEngine starts a form on a device at token start, a mini-batch
 // boundary, from the weights there (W) and the sequence's W0. lossW0 [H][T]
-// is ℓ(W0; x_t), for a stream that does not start at W0.
-func newEngine(dev Device, form ttt.Form, v *Views, start int, W, W0 []*ttt.Weights, lossW0 [][]float32) (Engine, error) {
+// is ℓ(W0; x_t), for a stream that does not start at W0. A stream with a
+// stateful optimiser (momentum, Adam) must start at token 0, where its
+// moments are zero.
+func newEngine(dev Device, form ttt.Form, v *Views, start int, W, W0 []*ttt.Weights, lossW0 [][]float32, o ttt.Opt) (Engine, error) {
+	if o != (ttt.Opt{}) && form != ttt.Stream {
+		return nil, fmt.Errorf("the %v form has no inner optimiser but plain GD", form)
+	}
+	if o.Stateful() && start != 0 {
+		return nil, fmt.Errorf("demo: a %v stream restarts at token 0, not %d", o.Kind, start)
+	}
 	if form == ttt.Stream {
 		heads := make([]*ttt.Head, v.H)
 		for h, hi := range v.Heads {
 			heads[h] = hi.Head
 		}
-		s, err := dev.NewStream(heads, W)
+		var s HeadStream
+		var err error
+		if o == (ttt.Opt{}) {
+			s, err = dev.NewStream(heads, W)
+		} else {
+			s, err = dev.NewOptStream(heads, W, o)
+		}
 		if err != nil {
 			return nil, err
 		}

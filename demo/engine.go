@@ -77,6 +77,19 @@ func NewCPUStream(heads []*ttt.Head, W0 []*ttt.Weights) *CPUStream {
 	return c
 }
 
+// NewCPUOptStream starts a stream whose heads take the optimiser o's steps.
+func NewCPUOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (*CPUStream, error) {
+	c := &CPUStream{d: heads[0].D}
+	for i, h := range heads {
+		st, err := ttt.NewStreamStateOpt(h, W0[i], o)
+		if err != nil {
+			return nil, err
+		}
+		c.st = append(c.st, st)
+	}
+	return c, nil
+}
+
 // Step takes one token for every head.
 func (c *CPUStream) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error {
 	d := c.d

@@ -21,6 +21,11 @@ func (g GPUDevice) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, 
 	return g.Backend.NewStream(heads, W0)
 }
 
+// NewOptStream starts a gpu.Stream with an inner optimiser (stream_opt_*.wgsl).
+func (g GPUDevice) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error) {
+	return g.Backend.NewOptStream(heads, W0, o)
+}
+
 // OpenWebGPU opens the default adapter. Any failure (no WebGPU, no
 // adapter) is the reason the page gives for running on the CPU. The kernels
 // are self-tested one (model, form) at a time, when a run first needs them
@@ -55,7 +60,7 @@ func (g GPUDevice) SelfTest(m ttt.Model, f ttt.Form) (string, error) {
 	}
 	var got []*ttt.Result
 	if f == ttt.Stream {
-		got, err = g.streamAll(heads)
+		got, err = g.streamAll(heads, ttt.Opt{})
 	} else {
 		got, err = g.Backend.Run(f, heads)
 	}
@@ -74,14 +79,47 @@ func (g GPUDevice) SelfTest(m ttt.Model, f ttt.Form) (string, error) {
 	return fmt.Sprintf("self-test of the %v %v kernels passed on %s: max |GPU − CPU| = %.1e (%.1f s)", m, f, g.Adapter(), worst, time.Since(t0).Seconds()), nil
 }
 
-// streamAll runs heads through a gpu.Stream token by token, as the page does.
-func (g GPUDevice) streamAll(heads []ttt.HeadInput) ([]*ttt.Result, error) {
+// SelfTestOpt runs the stream_opt kernels of one inner model with momentum
+// and with Adam plus weight decay on the SelfTest problem, and compares
+// every output and loss with ttt.Head.RunOpt at ttt.AbsTol + ttt.RelTol.
+func (g GPUDevice) SelfTestOpt(m ttt.Model) (string, error) {
+	t0 := time.Now()
+	const H, T, d, b = 2, 37, 12, 16
+	heads := make([]ttt.HeadInput, H)
+	for i := range heads {
+		heads[i] = ttt.RandomProblem(m, T, d, b, uint64(300+i)).Input()
+	}
+	worst := 0.0
+	for _, o := range []ttt.Opt{{Kind: ttt.Momentum, Beta: 0.9}, {Kind: ttt.Adam, Beta: 0.9, Beta2: AdamBeta2, Eps: AdamEps, Eta: 0.01, Decay: 0.02}} {
+		got, err := g.streamAll(heads, o)
+		if err != nil {
+			return "", fmt.Errorf("gpu self-test (%v stream, %v): %w", m, o.Kind, err)
+		}
+		for h, hi := range heads {
+			want, err := hi.Head.RunOpt(o, hi.W0, hi.Seq)
+			if err != nil {
+				return "", err
+			}
+			for _, df := range gpu.CompareResults(got[h], want) {
+				worst = max(worst, df.MaxAbs)
+				if !df.OK() {
+					return "", fmt.Errorf("gpu self-test mismatch (%v stream, %v, head %d) on %s: %v", m, o.Kind, h, g.Adapter(), df)
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("self-test of the %v stream optimiser kernels passed on %s: max |GPU − CPU| = %.1e (%.1f s)", m, g.Adapter(), worst, time.Since(t0).Seconds()), nil
+}
+
+// streamAll runs heads through a gpu.Stream token by token, as the page
+// does, with the inner optimiser o.
+func (g GPUDevice) streamAll(heads []ttt.HeadInput, o ttt.Opt) ([]*ttt.Result, error) {
 	H, d, T := len(heads), heads[0].Head.D, heads[0].Seq.T()
 	hs, w0 := make([]*ttt.Head, H), make([]*ttt.Weights, H)
 	for i, h := range heads {
 		hs[i], w0[i] = h.Head, h.W0
 	}
-	st, err := g.Backend.NewStream(hs, w0)
+	st, err := g.Backend.NewOptStream(hs, w0, o)
 	if err != nil {
 		return nil, err
 	}

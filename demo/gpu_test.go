@@ -36,6 +36,11 @@ func TestGPURunnerMatchesCPU(t *testing.T) {
 			}
 			t.Log(msg)
 		}
+		msg, err := dev.(GPUDevice).SelfTestOpt(m)
+		if err != nil {
+			t.Errorf("SelfTestOpt(%v): %v", m, err)
+		}
+		t.Log(msg)
 	}
 	for _, model := range []string{"linear", "mlp"} {
 		for _, form := range []string{"stream", "dual"} {

@@ -25,6 +25,7 @@ type Runner struct {
 	Views    *Views
 	Form     ttt.Form
 	T        int
+	Opt      ttt.Opt // the stream's inner optimiser (the zero Opt is plain GD)
 
 	dev    Device
 	eng    Engine
@@ -71,7 +72,7 @@ func NewRunner(s Scenario, dev Device) (*Runner, error) {
 	}
 	T := len(in.Tokens)
 	U := Embed(in.Tokens, l.D, s.Seed)
-	r := &Runner{Scenario: s, Input: in, Layer: l, Views: NewViews(l, U, T), Form: form, T: T, W0: l.W0, snaps: map[int][]*ttt.Weights{}}
+	r := &Runner{Scenario: s, Input: in, Layer: l, Views: NewViews(l, U, T), Form: form, T: T, Opt: s.InnerOpt(), W0: l.W0, snaps: map[int][]*ttt.Weights{}}
 	// ℓ(W0; x_t) on the CPU: a frozen stream (every lr zero) never leaves W0.
 	for _, hi := range r.Views.Heads {
 		st := ttt.NewStreamState(hi.Head, hi.W0)
@@ -127,13 +128,12 @@ func (r *Runner) Device() (Device, string) { return r.dev, r.reason }
 // engine starts at the last mini-batch boundary and catches up to the
 // tokens already computed (their results are already recorded).
 func (r *Runner) SetDevice(dev Device, reason string) error {
-	b := r.Layer.B
-	start := r.done - r.done%b
+	start := r.restart()
 	W, err := r.WeightsAt(start)
 	if err != nil {
 		return err
 	}
-	eng, err := newEngine(dev, r.Form, r.Views, start, W, r.W0, r.lossW0)
+	eng, err := newEngine(dev, r.Form, r.Views, start, W, r.W0, r.lossW0, r.Opt)
 	if err != nil {
 		return err
 	}
@@ -146,6 +146,16 @@ func (r *Runner) SetDevice(dev Device, reason string) error {
 	}
 	r.dev, r.eng, r.reason, r.curW = dev, eng, reason, nil
 	return r.setTwin()
+}
+
+// restart is the token a new engine starts from to reach the tokens done:
+// the last mini-batch boundary, where the weights are the whole state, or
+// token 0 for momentum and Adam, whose moments the snapshots do not keep.
+func (r *Runner) restart() int {
+	if r.Opt.Stateful() {
+		return 0
+	}
+	return r.done - r.done%r.Layer.B
 }
 
 // catchUp advances an engine over tokens [from, to), discarding results.
@@ -184,13 +194,12 @@ func (r *Runner) setTwin() error {
 	if !r.check || r.dev.Name() == "cpu" {
 		return nil
 	}
-	b := r.Layer.B
-	start := r.done - r.done%b
+	start := r.restart()
 	W, err := r.WeightsAt(start)
 	if err != nil {
 		return err
 	}
-	twin, err := newEngine(CPU{}, r.Form, r.Views, start, W, r.W0, r.lossW0)
+	twin, err := newEngine(CPU{}, r.Form, r.Views, start, W, r.W0, r.lossW0, r.Opt)
 	if err != nil {
 		return err
 	}
@@ -376,11 +385,17 @@ func (r *Runner) WeightsAt(p int) ([]*ttt.Weights, error) {
 			break
 		}
 	}
+	if r.Opt.Stateful() {
+		s = 0 // the snapshots hold W, not the moments
+	}
 	heads := make([]*ttt.Head, r.Views.H)
 	for h, hi := range r.Views.Heads {
 		heads[h] = hi.Head
 	}
-	st := NewCPUStream(heads, r.snaps[s])
+	st, err := NewCPUOptStream(heads, r.snaps[s], r.Opt)
+	if err != nil {
+		return nil, err
+	}
 	e := newStreamEngine("cpu", r.Views, st)
 	if err := catchUp(e, s, p, r.Views); err != nil {
 		return nil, err

@@ -33,6 +33,9 @@ type Scenario struct {
 	Text    string  `json:"text,omitempty"` // the reader's own text when Input is "text"
 	Backend string  `json:"backend"`        // "auto", "gpu" or "cpu"
 	Speed   float64 `json:"speed"`          // tokens per second while playing, (0, 1000]
+	Opt     string  `json:"opt"`            // the stream's inner optimiser: "gd", "momentum" or "adam"
+	Beta    float64 `json:"beta"`           // momentum β or Adam β₁, [0, 1)
+	WD      float64 `json:"wd"`             // weight decay λ (forgetting) per mini-batch, [0, 1)
 }
 
 // Width is a preset of the layer's width D and heads H (head size d = D/H).
@@ -58,7 +61,7 @@ var Inputs = []string{"repeat", "recall", "random", "prose", "text"}
 // large, and on the page's presets η = 0.1 learns the context fastest
 // (measured over η = 0.03…1 in demo's tests).
 func Default() Scenario {
-	return Scenario{Model: "linear", Form: "stream", B: 16, LR: 0.1, Width: "small", LN: true, Seed: 1, Input: "repeat", Backend: "auto", Speed: 20}
+	return Scenario{Model: "linear", Form: "stream", B: 16, LR: 0.1, Width: "small", LN: true, Seed: 1, Input: "repeat", Backend: "auto", Speed: 20, Opt: "gd", Beta: 0.9}
 }
 
 // WidthOf returns the scenario's width preset.
@@ -133,7 +136,7 @@ func (s *Scenario) Validate() error {
 	if math.IsNaN(s.Speed) || !(s.Speed > 0 && s.Speed <= 1000) {
 		return bad("speed", "%v, want 0 < speed ≤ 1000", s.Speed)
 	}
-	return nil
+	return s.validateOpt()
 }
 
 // DecodeJSON reads a scenario from JSON strictly: unknown fields and
@@ -181,6 +184,9 @@ func (s *Scenario) Query() url.Values {
 	set("text", s.Text, d.Text)
 	set("backend", s.Backend, d.Backend)
 	set("speed", f(s.Speed), f(d.Speed))
+	set("opt", s.Opt, d.Opt)
+	set("beta", f(s.Beta), f(d.Beta))
+	set("wd", f(s.WD), f(d.WD))
 	return q
 }
 
@@ -239,6 +245,11 @@ func FromQuery(q url.Values) (Scenario, error) {
 		s.Backend = v
 	}
 	num("speed", &s.Speed)
+	if v := q.Get("opt"); v != "" {
+		s.Opt = v
+	}
+	num("beta", &s.Beta)
+	num("wd", &s.WD)
 	if err != nil {
 		return Scenario{}, err
 	}

@@ -10,7 +10,7 @@ import (
 func TestScenarioURLRoundTrip(t *testing.T) {
 	for _, s := range []Scenario{
 		Default(),
-		{Model: "mlp", Form: "naive", B: 1, LR: 0.25, Width: "wide", LN: false, Seed: 42, Input: "text", Text: "héllo & <b>world</b>?", Backend: "cpu", Speed: 3.5},
+		{Model: "mlp", Form: "naive", B: 1, LR: 0.25, Width: "wide", LN: false, Seed: 42, Input: "text", Text: "héllo & <b>world</b>?", Backend: "cpu", Speed: 3.5, Opt: "gd"},
 	} {
 		q := s.Query()
 		got, err := FromQuery(q)
@@ -78,6 +78,8 @@ func TestDecodeJSON(t *testing.T) {
 func FuzzDecodeJSON(f *testing.F) {
 	f.Add([]byte(`{"model":"mlp","b":4,"input":"text","text":"abc"}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"opt":"adam","beta":0.5,"wd":0.01}`))
+	f.Add([]byte(`{"form":"dual","opt":"momentum"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := DecodeJSON(data)
 		if err != nil {

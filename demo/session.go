@@ -95,6 +95,7 @@ func (ss *Session) ProbeGPU() error {
 // run uses them (GPUDevice).
 type selfTester interface {
 	SelfTest(m ttt.Model, f ttt.Form) (string, error)
+	SelfTestOpt(m ttt.Model) (string, error)
 }
 
 type selfTest struct {
@@ -125,6 +126,14 @@ func (ss *Session) deviceFor(s Scenario) (Device, string) {
 		msg, err := st.SelfTest(m, f)
 		res = selfTest{msg, err}
 		ss.tests[key] = res
+	}
+	if s.InnerOpt() != (ttt.Opt{}) && res.err == nil {
+		key = s.Model + "/stream+opt" // the stream_opt kernels, once per model
+		if res, done = ss.tests[key]; !done {
+			msg, err := st.SelfTestOpt(m)
+			res = selfTest{msg, err}
+			ss.tests[key] = res
+		}
 	}
 	if res.err != nil {
 		return CPU{}, "the GPU failed its self-test, so this runs on the CPU: " + res.err.Error()

@@ -1,0 +1,195 @@
+package demo
+
+import (
+	"errors"
+	"math"
+	"net/url"
+	"testing"
+
+	"tttexplainer/ttt"
+)
+
+func TestScenarioOptFields(t *testing.T) {
+	s := Default()
+	s.Opt, s.Beta, s.WD = "adam", 0.5, 0.01
+	got, err := FromQuery(s.Query())
+	if err != nil || got != s {
+		t.Fatalf("FromQuery(Query(%+v)) = %+v, %v", s, got, err)
+	}
+	if q := s.Query().Encode(); q != "beta=0.5&opt=adam&wd=0.01" {
+		t.Errorf("Query() = %q", q)
+	}
+	j, err := DecodeJSON([]byte(`{"opt":"momentum","beta":0.8,"wd":0.1}`))
+	if err != nil || j.Opt != "momentum" || j.Beta != 0.8 || j.WD != 0.1 {
+		t.Fatalf("DecodeJSON = %+v, %v", j, err)
+	}
+	for _, tc := range []struct{ query, field string }{
+		{"opt=sgd", "opt"},
+		{"beta=1", "beta"},
+		{"beta=0.999999999", "beta"}, // 1 in float32
+		{"beta=-0.1", "beta"},
+		{"beta=NaN", "beta"},
+		{"beta=x", "beta"},
+		{"wd=1", "wd"},
+		{"wd=-0.01", "wd"},
+		{"form=dual&opt=adam", "opt"},
+		{"form=primal&wd=0.1", "wd"},
+	} {
+		q, _ := url.ParseQuery(tc.query)
+		_, err := FromQuery(q)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("FromQuery(%q) = %v, want an error on field %q", tc.query, err, tc.field)
+		}
+	}
+}
+
+// referenceLosses runs ttt's whole-sequence reference of a scenario's inner
+// optimiser, head by head, and averages the losses over the heads.
+func referenceLosses(t *testing.T, r *Runner) (before, after []float64, Z [][]float32) {
+	t.Helper()
+	H, d := r.Views.H, r.Views.D
+	before, after = make([]float64, r.T), make([]float64, r.T)
+	Z = make([][]float32, r.T)
+	for i := range Z {
+		Z[i] = make([]float32, H*d)
+	}
+	for h, hi := range r.Views.Heads {
+		res, err := hi.Head.RunOpt(r.Opt, hi.W0, hi.Seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < r.T; i++ {
+			before[i] += float64(res.LossBefore[i]) / float64(H)
+			after[i] += float64(res.LossAfter[i]) / float64(H)
+			copy(Z[i][h*d:], res.Z[i*d:(i+1)*d])
+		}
+	}
+	return before, after, Z
+}
+
+func close4(a, b float64) bool { return math.Abs(a-b) <= ttt.AbsTol+ttt.RelTol*math.Abs(b) }
+
+// TestRunnerOptimisers: the page's runner streams each optimiser as the
+// reference does, and moving it to another device mid-run (which replays a
+// stateful optimiser from token 0) and recomputing past weights change nothing.
+func TestRunnerOptimisers(t *testing.T) {
+	for _, opt := range []struct {
+		name   string
+		wd, lr float64
+	}{{"momentum", 0, 0.1}, {"adam", 0.01, 0.1}, {"gd", 0.05, 0.1}} {
+		s := Default()
+		s.Opt, s.WD, s.B = opt.name, opt.wd, 4
+		r, err := NewRunner(s, CPU{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, after, _ := referenceLosses(t, r)
+		for i := 0; i < 30; i++ {
+			if _, err := r.Step(); err != nil {
+				t.Fatal(err)
+			}
+			if i == 13 {
+				if err := r.SetDevice(CPU{}, "test"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i := 0; i < 30; i++ {
+			_, _, b, a := MeanLoss(r.L[i])
+			if !close4(b, before[i]) || !close4(a, after[i]) {
+				t.Fatalf("%s token %d: losses %g, %g; want %g, %g", opt.name, i, b, a, before[i], after[i])
+			}
+		}
+		// Weights recomputed from the snapshots equal the engine's own.
+		r.snaps = map[int][]*ttt.Weights{0: r.W0}
+		r.curW = nil
+		W, err := r.WeightsAt(30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := r.eng.Weights()
+		if Checksum(W) != Checksum(want) {
+			t.Errorf("%s: recomputed weights after 30 tokens differ from the stream's", opt.name)
+		}
+	}
+}
+
+// TestCompareOptimizers: four curves of T points each; the GD curve is the
+// plain stream's, and each curve is its optimiser's reference.
+func TestCompareOptimizers(t *testing.T) {
+	s := Default()
+	s.B = 4
+	const n = 40
+	c, err := CompareOptimizers(s, CPU{}, n, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Curves) != 4 || c.T != n || c.Backend != "cpu" {
+		t.Fatalf("%d curves over %d tokens on %s, want 4 over %d on cpu", len(c.Curves), c.T, c.Backend, n)
+	}
+	for i, x := range CompareSettings(s) {
+		cv := c.Curves[i]
+		if len(cv.Before) != n || len(cv.After) != n || len(cv.Z) != n {
+			t.Fatalf("%s: %d, %d, %d points, want %d", cv.Name, len(cv.Before), len(cv.After), len(cv.Z), n)
+		}
+		r, err := NewRunner(x, CPU{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, after, Z := referenceLosses(t, r)
+		for tok := 0; tok < n; tok++ {
+			if !close4(cv.Before[tok], before[tok]) || !close4(cv.After[tok], after[tok]) {
+				t.Fatalf("%s token %d: %g, %g; want %g, %g", cv.Name, tok, cv.Before[tok], cv.After[tok], before[tok], after[tok])
+			}
+			for j := range Z[tok] {
+				if !close4(float64(cv.Z[tok][j]), float64(Z[tok][j])) {
+					t.Fatalf("%s token %d: z[%d] = %g, want %g", cv.Name, tok, j, cv.Z[tok][j], Z[tok][j])
+				}
+			}
+		}
+		var sum float64
+		for _, x := range cv.Before {
+			sum += x
+		}
+		t.Logf("%-9s %-45s mean ℓ(W_{t−1}; x_t) over %d tokens = %.4f", cv.Name, cv.Label, n, sum/n)
+	}
+	if c.Curves[0].Name != "gd" || c.Curves[3].Name != "gd+wd" {
+		t.Errorf("curve names %s … %s", c.Curves[0].Name, c.Curves[3].Name)
+	}
+}
+
+// TestCompareOptimizersGPU: the comparison on WebGPU (the stream_opt
+// kernels) gives the CPU's curves and outputs, for both inner models.
+func TestCompareOptimizersGPU(t *testing.T) {
+	dev := openGPU(t)
+	for _, model := range []string{"linear", "mlp"} {
+		s := Default()
+		s.Model, s.B = model, 3
+		const n = 25
+		got, err := CompareOptimizers(s, dev, n, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := CompareOptimizers(s, CPU{}, n, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Backend != "webgpu" || len(got.Curves) != len(want.Curves) {
+			t.Fatalf("%s: %d curves on %s", model, len(got.Curves), got.Backend)
+		}
+		for i, cv := range got.Curves {
+			w := want.Curves[i]
+			for tok := 0; tok < n; tok++ {
+				if !close4(cv.Before[tok], w.Before[tok]) || !close4(cv.After[tok], w.After[tok]) {
+					t.Fatalf("%s %s token %d: %g, %g; want %g, %g", model, cv.Name, tok, cv.Before[tok], cv.After[tok], w.Before[tok], w.After[tok])
+				}
+				for j := range w.Z[tok] {
+					if !close4(float64(cv.Z[tok][j]), float64(w.Z[tok][j])) {
+						t.Fatalf("%s %s token %d: z[%d] = %g, want %g", model, cv.Name, tok, j, cv.Z[tok][j], w.Z[tok][j])
+					}
+				}
+			}
+		}
+	}
+}
