@@ -193,3 +193,23 @@ func TestCompareOptimizersGPU(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionCompareOptimizers: the page's entry point compares on the
+// backend asked for, and refuses a GPU it does not have.
+func TestSessionCompareOptimizers(t *testing.T) {
+	ss, err := NewSession(Default(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ss.Loop()
+	c, err := ss.CompareOptimizers("cpu", 12, false)
+	if err != nil || len(c.Curves) != 4 || c.T != 12 || c.Curves[2].Z != nil {
+		t.Fatalf("CompareOptimizers(cpu, 12) = %+v, %v", c, err)
+	}
+	if _, err := ss.CompareOptimizers("gpu", 12, false); err == nil {
+		t.Error("CompareOptimizers(gpu) without a GPU gave no error")
+	}
+	if _, err := ss.CompareOptimizers("tpu", 12, false); err == nil {
+		t.Error("CompareOptimizers(tpu) gave no error")
+	}
+}

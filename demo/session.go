@@ -397,3 +397,30 @@ func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error)
 	})
 	return out, err
 }
+
+// CompareOptimizers runs CompareOptimizers for the current scenario on a
+// backend ("cpu", "gpu", or "" for the run's own), on the stepping
+// goroutine, over the first n tokens (all when n ≤ 0).
+func (ss *Session) CompareOptimizers(backend string, n int, withZ bool) (*Comparison, error) {
+	var out *Comparison
+	err := ss.Do(func() error {
+		var dev Device
+		switch backend {
+		case "cpu":
+			dev = CPU{}
+		case "gpu":
+			dev, _ = ss.device("gpu")
+			if dev.Name() == "cpu" {
+				return fmt.Errorf("compareOptimizers on the gpu backend: no usable GPU (%s)", ss.gpuMsg)
+			}
+		case "":
+			dev = ss.r.dev
+		default:
+			return fmt.Errorf("compareOptimizers: unknown backend %q (want cpu or gpu)", backend)
+		}
+		var err error
+		out, err = CompareOptimizers(ss.r.Scenario, dev, n, withZ)
+		return err
+	})
+	return out, err
+}

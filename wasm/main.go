@@ -329,6 +329,32 @@ func (c *core) api() js.Value {
 			return string(b), nil
 		})
 	})
+	def("compareOptimizers", func(args []js.Value) any {
+		text := arg(args, 0)
+		return promise(func() (string, error) {
+			var o struct {
+				Backend string `json:"backend"`
+				Tokens  int    `json:"tokens"`
+				Z       bool   `json:"z"`
+			}
+			if text.Type() == js.TypeString && text.String() != "" {
+				dec := json.NewDecoder(strings.NewReader(text.String()))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&o); err != nil {
+					return "", fmt.Errorf("compareOptimizers: %v (want {backend, tokens, z})", err)
+				}
+			}
+			if o.Backend == "webgpu" {
+				o.Backend = "gpu"
+			}
+			c, err := c.ss.CompareOptimizers(o.Backend, o.Tokens, o.Z)
+			if err != nil {
+				return "", err
+			}
+			b, err := json.Marshal(c)
+			return string(b), err
+		})
+	})
 	def("replay", func(args []js.Value) any {
 		caseArg, backend, form := arg(args, 0), arg(args, 1), arg(args, 2)
 		var data string

@@ -11,13 +11,18 @@
 //                                 Promise of the object that `ttt replay` prints (caseJSON: string or object;
 //                                 backend "webgpu"/"gpu" or "cpu"; form defaults to the case's scheme)
 //   ttt.setConfig(partial)        change scenario fields ({model, form, b, lr, width, ln, seed, input, text,
-//                                 backend, speed}); restarts the run; rejects naming a bad field
+//                                 backend, speed, opt, beta, wd}); restarts the run; rejects naming a bad field
 //   ttt.play(), ttt.pause()       start and stop stepping at the scenario's speed
 //   ttt.step(n = 1 | "batch")     show n more tokens, or up to the end of the mini-batch
 //   ttt.seek(t), ttt.reset()      scrub to token t; start again
 //   ttt.setBackend(name)          "auto", "gpu"/"webgpu" or "cpu", keeping the run's history
 //   ttt.setCheck(on)              compare every GPU step with the CPU (state().check)
 //   ttt.setView({smooth, scale, delta})  drawing only: loss smoothing, "fixed"/"frame" colour scale, ΔW
+//   ttt.compareOptimizers({backend, tokens, z})
+//                                 Promise of {backend, adapter, T, tokens, w0, curves: [{name, label, before,
+//                                 after, z?}]}: the stream form with GD, momentum, Adam and GD + weight decay
+//                                 on the scenario's tokens (backend "cpu", "gpu"/"webgpu" or "" for the run's;
+//                                 tokens: the first n, 0 for all; z: include every z_t, [T][D])
 //   ttt.simulateDeviceLoss()      release the GPU device as a lost one would be; the run moves to the CPU
 //   ttt.state({weights})          {t, done, total, point, backend, adapter, reason, scenario, query, tokens,
 //                                  loss_w0, loss_start, loss_before, loss_after (per token shown),
@@ -76,6 +81,7 @@
     setCheck: (on) => call("setCheck", !!on),
     setView: (v) => call("setView", Object.assign(currentView(), v || {})),
     simulateDeviceLoss: () => call("simulateDeviceLoss"),
+    compareOptimizers: (o) => call("compareOptimizers", JSON.stringify(o || {})),
     state: (opts) => {
       const c = core();
       if (!c) return null;
@@ -196,9 +202,70 @@
     const isText = s.input === "text";
     $("text-label").hidden = !isText;
     $("apply-text").hidden = !isText;
+    if ($("opt-set")) $("opt-set").disabled = s.form !== "stream";
     const sp = $("speed");
     if (sp && document.activeElement !== sp) { sp.value = String(s.speed); $("speed-out").textContent = String(s.speed); }
   }
+  // ---- the optimiser comparison: one SVG line per optimiser ----
+  async function compareOptimizers() {
+    const box = $("compare"), status = $("compare-status");
+    box.hidden = false;
+    status.textContent = "Streaming the tokens four times…";
+    $("compare-run").disabled = true;
+    try {
+      const c = await api.compareOptimizers({});
+      drawCompare(c);
+      status.textContent = `${c.T} tokens on ${c.backend === "cpu" ? "the CPU" : "WebGPU (" + c.adapter + ")"}; each line is ℓ(W_{t−1}; x_t), the loss before the token's step, averaged over ${Math.min(10, c.T)} tokens and the heads.`;
+    } finally {
+      $("compare-run").disabled = false;
+    }
+  }
+  function smooth(v, k) {
+    const out = [];
+    let s = 0;
+    for (let i = 0; i < v.length; i++) {
+      s += v[i];
+      if (i >= k) s -= v[i - k];
+      out.push(s / Math.min(i + 1, k));
+    }
+    return out;
+  }
+  function drawCompare(c) {
+    const svg = $("compare-chart"), legend = $("compare-legend");
+    const NS = "http://www.w3.org/2000/svg", W = 600, H = 220, pad = 28;
+    svg.replaceChildren();
+    legend.replaceChildren();
+    const lines = c.curves.map((cv) => ({ name: cv.name, label: cv.label, y: smooth(cv.before, 10) }));
+    lines.unshift({ name: "w0", label: "W0, never trained", y: smooth(c.w0, 10) });
+    let hi = 0;
+    for (const l of lines) for (const y of l.y) if (isFinite(y)) hi = Math.max(hi, y);
+    hi = hi || 1;
+    const x = (i) => pad + (W - 2 * pad) * (c.T > 1 ? i / (c.T - 1) : 0);
+    const y = (v) => H - pad - (H - 2 * pad) * Math.min(v, hi) / hi;
+    const axis = document.createElementNS(NS, "path");
+    axis.setAttribute("d", `M${pad} ${pad}V${H - pad}H${W - pad}`);
+    axis.setAttribute("class", "axis");
+    svg.appendChild(axis);
+    for (const [v, txt] of [[0, "0"], [hi, hi.toFixed(2)]]) {
+      const t = document.createElementNS(NS, "text");
+      t.setAttribute("x", "2");
+      t.setAttribute("y", String(y(v) + 4));
+      t.textContent = txt;
+      svg.appendChild(t);
+    }
+    for (const l of lines) {
+      const p = document.createElementNS(NS, "polyline");
+      p.setAttribute("points", l.y.map((v, i) => `${x(i).toFixed(1)},${y(isFinite(v) ? v : hi).toFixed(1)}`).join(" "));
+      p.setAttribute("class", "curve c-" + l.name.replace("+", "-"));
+      p.dataset.name = l.name;
+      svg.appendChild(p);
+      const li = document.createElement("li");
+      li.className = "c-" + l.name.replace("+", "-");
+      li.textContent = `${l.name}: ${l.label}`;
+      legend.appendChild(li);
+    }
+  }
+
   function readField(el) {
     if (el.type === "checkbox") return el.checked;
     if (el.type === "number" || el.type === "range") return Number(el.value);
@@ -317,11 +384,14 @@
           patch.text = form.elements.text.value;
         }
         if (el.name === "form" && el.value === "naive") patch.b = 1;
+        // The inner optimisers are options of the stream form only.
+        if (el.name === "form" && el.value !== "stream") Object.assign(patch, { opt: "gd", wd: 0 });
         if (el.name === "backend") { api.setBackend(el.value).catch((err) => showError(err.message)); return; }
         change(patch);
       });
       onClick("apply-text", () => change({ input: "text", text: form.elements.text.value }));
     }
+    onClick("compare-run", compareOptimizers);
     const check = $("check");
     if (check) check.addEventListener("change", () => api.setCheck(check.checked).catch((err) => showError(err.message)));
     for (const id of ["delta", "scale", "smooth"]) {
