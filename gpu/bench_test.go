@@ -53,31 +53,33 @@ func BenchmarkStreamStep(b *testing.B) {
 	be := backend(b)
 	const d, H, bs = 64, 4, 16
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
-		b.Run(m.String(), func(b *testing.B) {
-			heads := problems(m, H, 1, d, bs, 1)
-			hs := make([]*ttt.Head, H)
-			w0 := make([]*ttt.Weights, H)
-			for i, h := range heads {
-				hs[i], w0[i] = h.Head, h.W0
-			}
-			st, err := be.NewStream(hs, w0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			q := make([]float32, H*d)
-			for i := range q {
-				q[i] = float32(i%7) * 0.1
-			}
-			lr := []float32{0.01, 0.01, 0.01, 0.01}
-			z := make([]float32, H*d)
-			losses := make([]ttt.Losses, H)
-			b.ResetTimer()
-			for range b.N {
-				if err := st.Step(z, losses, q, q, q, lr); err != nil {
+		for _, o := range []ttt.Opt{{}, {Kind: ttt.Momentum, Beta: 0.9}, {Kind: ttt.Adam, Beta: 0.9, Beta2: 0.999, Eps: 1e-8, Eta: 0.001, Decay: 0.01}} {
+			b.Run(m.String()+"/"+o.Kind.String(), func(b *testing.B) {
+				heads := problems(m, H, 1, d, bs, 1)
+				hs := make([]*ttt.Head, H)
+				w0 := make([]*ttt.Weights, H)
+				for i, h := range heads {
+					hs[i], w0[i] = h.Head, h.W0
+				}
+				st, err := be.NewOptStream(hs, w0, o)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				defer st.Close()
+				q := make([]float32, H*d)
+				for i := range q {
+					q[i] = float32(i%7) * 0.1
+				}
+				lr := []float32{0.01, 0.01, 0.01, 0.01}
+				z := make([]float32, H*d)
+				losses := make([]ttt.Losses, H)
+				b.ResetTimer()
+				for range b.N {
+					if err := st.Step(z, losses, q, q, q, lr); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

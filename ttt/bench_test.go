@@ -32,20 +32,43 @@ func BenchmarkForms(b *testing.B) {
 	}
 }
 
-// BenchmarkStreamStep is the cost of one token through the stream form.
+// BenchmarkStreamStep is the cost of one token through the stream form,
+// with each inner optimiser.
+//
+//	go test -run '^$' -bench StreamStep ./ttt
 func BenchmarkStreamStep(b *testing.B) {
 	const d = 64
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
 		p := ttt.RandomProblem(m, 256, d, 16, 1)
-		b.Run(m.String(), func(b *testing.B) {
-			st := ttt.NewStreamState(&p.Head, p.W0)
-			z := make([]float32, d)
-			i := 0
-			for b.Loop() {
-				r := (i % 256) * d
-				st.Step(z, p.Seq.XQ[r:r+d], p.Seq.XK[r:r+d], p.Seq.XV[r:r+d], p.Seq.LR[i%256])
-				i++
-			}
-		})
+		for _, o := range benchOpts {
+			b.Run(m.String()+"/"+o.Name, func(b *testing.B) {
+				streamSteps(b, p, o.Opt)
+			})
+		}
+	}
+}
+
+// benchOpts are the inner optimisers the stream benchmarks time.
+var benchOpts = []struct {
+	Name string
+	Opt  ttt.Opt
+}{
+	{"gd", ttt.Opt{}},
+	{"momentum", ttt.Opt{Kind: ttt.Momentum, Beta: 0.9}},
+	{"adam+wd", ttt.Opt{Kind: ttt.Adam, Beta: 0.9, Beta2: 0.999, Eps: 1e-8, Eta: 0.001, Decay: 0.01}},
+}
+
+func streamSteps(b *testing.B, p *ttt.Problem, o ttt.Opt) {
+	d := p.Head.D
+	st, err := ttt.NewStreamStateOpt(&p.Head, p.W0, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	z := make([]float32, d)
+	i := 0
+	for b.Loop() {
+		r := (i % 256) * d
+		st.Step(z, p.Seq.XQ[r:r+d], p.Seq.XK[r:r+d], p.Seq.XV[r:r+d], p.Seq.LR[i%256])
+		i++
 	}
 }

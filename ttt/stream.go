@@ -88,17 +88,35 @@ func (st *StreamState) Step(z, q, k, v []float32, lr float32) Losses {
 
 // update writes W̄ = the optimiser's step from W⁰ on G = s_i A (s_i = sc)
 // and, when the mini-batch ends (commit), the new moments m⁰ ← m̄, v⁰ ← v̄.
+// Each kind has its own loop: a switch per element doubled the MLP's step.
 func (st *StreamState) update(sc float32, commit bool) {
-	c1, c2 := st.opt.Correction(st.steps + 1)
+	o := &st.opt
+	c1, c2 := o.Correction(st.steps + 1)
+	keep := 1 - o.Decay
 	ws, as, cs := st.start.Tensors(), st.sum.Tensors(), st.cur.Tensors()
 	ms, vs := st.mom.Tensors(), st.vel.Tensors()
 	for i, w := range ws {
 		a, c, m, v := as[i], cs[i], ms[i], vs[i]
-		for j := range w {
-			wn, mn, vn := st.opt.optWeight(w[j], m[j], v[j], sc*a[j], c1, c2)
-			c[j] = wn
-			if commit {
-				m[j], v[j] = mn, vn
+		switch o.Kind {
+		case GD:
+			for j := range w {
+				c[j] = keep*w[j] - sc*a[j]
+			}
+		case Momentum:
+			for j := range w {
+				mn := o.Beta*m[j] + sc*a[j]
+				c[j] = keep*w[j] - mn
+				if commit {
+					m[j] = mn
+				}
+			}
+		case Adam:
+			for j := range w {
+				wn, mn, vn := o.optWeight(w[j], m[j], v[j], sc*a[j], c1, c2)
+				c[j] = wn
+				if commit {
+					m[j], v[j] = mn, vn
+				}
 			}
 		}
 	}
