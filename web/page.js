@@ -215,7 +215,7 @@
     try {
       const c = await api.compareOptimizers({});
       drawCompare(c);
-      status.textContent = `${c.T} tokens on ${c.backend === "cpu" ? "the CPU" : "WebGPU (" + c.adapter + ")"}; each line is ℓ(W_{t−1}; x_t), the loss before the token's step, averaged over ${Math.min(10, c.T)} tokens and the heads.`;
+      status.textContent = `${c.T} tokens on ${c.backend === "cpu" ? "the CPU" : "WebGPU (" + c.adapter + ")"}; each line is ℓ(Wₜ₋₁; xₜ), the loss before the token's step, averaged over ${Math.min(10, c.T)} tokens and the heads.`;
     } finally {
       $("compare-run").disabled = false;
     }
