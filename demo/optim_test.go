@@ -213,3 +213,24 @@ func TestSessionCompareOptimizers(t *testing.T) {
 		t.Error("CompareOptimizers(tpu) gave no error")
 	}
 }
+
+// TestSessionCompareOptimizersGPU: on a GPU the comparison self-tests the
+// stream_opt kernels first, then runs there.
+func TestSessionCompareOptimizersGPU(t *testing.T) {
+	openGPU(t) // skips, or fails under TTT_REQUIRE_GPU=1, without one
+	ss, err := NewSession(Default(), OpenWebGPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ss.Loop()
+	if err := ss.ProbeGPU(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ss.CompareOptimizers("gpu", 10, false)
+	if err != nil || c.Backend != "webgpu" || len(c.Curves) != 4 {
+		t.Fatalf("CompareOptimizers(gpu, 10) = %+v, %v", c, err)
+	}
+	if res, ok := ss.tests["linear/stream+opt"]; !ok || res.err != nil {
+		t.Errorf("the stream_opt self-test: %+v (ran %v)", res, ok)
+	}
+}

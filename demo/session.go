@@ -128,17 +128,27 @@ func (ss *Session) deviceFor(s Scenario) (Device, string) {
 		ss.tests[key] = res
 	}
 	if s.InnerOpt() != (ttt.Opt{}) && res.err == nil {
-		key = s.Model + "/stream+opt" // the stream_opt kernels, once per model
-		if res, done = ss.tests[key]; !done {
-			msg, err := st.SelfTestOpt(m)
-			res = selfTest{msg, err}
-			ss.tests[key] = res
-		}
+		res = ss.optSelfTest(st, m)
 	}
 	if res.err != nil {
 		return CPU{}, "the GPU failed its self-test, so this runs on the CPU: " + res.err.Error()
 	}
 	return dev, res.msg
+}
+
+// optSelfTest self-tests the stream_opt kernels of model m, once per model.
+func (ss *Session) optSelfTest(st selfTester, m ttt.Model) selfTest {
+	key := m.String() + "/stream+opt"
+	if ss.tests == nil {
+		ss.tests = map[string]selfTest{}
+	}
+	res, done := ss.tests[key]
+	if !done {
+		msg, err := st.SelfTestOpt(m)
+		res = selfTest{msg, err}
+		ss.tests[key] = res
+	}
+	return res
 }
 
 // LoseGPU releases the GPU device as a lost device would be, for tests and
@@ -409,14 +419,19 @@ func (ss *Session) CompareOptimizers(backend string, n int, withZ bool) (*Compar
 		case "cpu":
 			dev = CPU{}
 		case "gpu":
-			dev, _ = ss.device("gpu")
-			if dev.Name() == "cpu" {
-				return fmt.Errorf("compareOptimizers on the gpu backend: no usable GPU (%s)", ss.gpuMsg)
+			var why string
+			if dev, why = ss.device("gpu"); dev.Name() == "cpu" {
+				return fmt.Errorf("compareOptimizers on the gpu backend: no usable GPU (%s)", why)
 			}
 		case "":
 			dev = ss.r.dev
 		default:
 			return fmt.Errorf("compareOptimizers: unknown backend %q (want cpu or gpu)", backend)
+		}
+		if st, ok := dev.(selfTester); ok {
+			if res := ss.optSelfTest(st, ss.r.Layer.Model); res.err != nil {
+				return fmt.Errorf("compareOptimizers: the GPU failed its self-test: %w", res.err)
+			}
 		}
 		var err error
 		out, err = CompareOptimizers(ss.r.Scenario, dev, n, withZ)
