@@ -21,7 +21,7 @@ func (g GPUDevice) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, 
 	return g.Backend.NewStream(heads, W0)
 }
 
-// NewOptStream starts a gpu.Stream with an inner optimiser (stream_opt_*.wgsl).
+// NewOptStream starts a gpu.Stream with an inner optimiser (its moments on the device).
 func (g GPUDevice) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error) {
 	return g.Backend.NewOptStream(heads, W0, o)
 }
@@ -79,7 +79,7 @@ func (g GPUDevice) SelfTest(m ttt.Model, f ttt.Form) (string, error) {
 	return fmt.Sprintf("self-test of the %v %v kernels passed on %s: max |GPU − CPU| = %.1e (%.1f s)", m, f, g.Adapter(), worst, time.Since(t0).Seconds()), nil
 }
 
-// SelfTestOpt runs the stream_opt kernels of one inner model with momentum
+// SelfTestOpt runs the stream kernels of one inner model with momentum
 // and with Adam plus weight decay on the SelfTest problem, and compares
 // every output and loss with ttt.Head.RunOpt at ttt.AbsTol + ttt.RelTol.
 func (g GPUDevice) SelfTestOpt(m ttt.Model) (string, error) {

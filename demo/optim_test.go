@@ -159,8 +159,8 @@ func TestCompareOptimizers(t *testing.T) {
 	}
 }
 
-// TestCompareOptimizersGPU: the comparison on WebGPU (the stream_opt
-// kernels) gives the CPU's curves and outputs, for both inner models.
+// TestCompareOptimizersGPU: the comparison on WebGPU (the stream kernels with
+// each optimiser) gives the CPU's curves and outputs, for both inner models.
 func TestCompareOptimizersGPU(t *testing.T) {
 	dev := openGPU(t)
 	for _, model := range []string{"linear", "mlp"} {
@@ -215,7 +215,7 @@ func TestSessionCompareOptimizers(t *testing.T) {
 }
 
 // TestSessionCompareOptimizersGPU: on a GPU the comparison self-tests the
-// stream_opt kernels first, then runs there.
+// stream kernels with optimisers first, then runs there.
 func TestSessionCompareOptimizersGPU(t *testing.T) {
 	openGPU(t) // skips, or fails under TTT_REQUIRE_GPU=1, without one
 	ss, err := NewSession(Default(), OpenWebGPU)
@@ -231,6 +231,6 @@ func TestSessionCompareOptimizersGPU(t *testing.T) {
 		t.Fatalf("CompareOptimizers(gpu, 10) = %+v, %v", c, err)
 	}
 	if res, ok := ss.tests["linear/stream+opt"]; !ok || res.err != nil {
-		t.Errorf("the stream_opt self-test: %+v (ran %v)", res, ok)
+		t.Errorf("the optimiser self-test: %+v (ran %v)", res, ok)
 	}
 }

@@ -136,7 +136,7 @@ func (ss *Session) deviceFor(s Scenario) (Device, string) {
 	return dev, res.msg
 }
 
-// optSelfTest self-tests the stream_opt kernels of model m, once per model.
+// optSelfTest self-tests the stream kernels of model m with optimisers, once per model.
 func (ss *Session) optSelfTest(st selfTester, m ttt.Model) selfTest {
 	key := m.String() + "/stream+opt"
 	if ss.tests == nil {

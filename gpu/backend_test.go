@@ -71,8 +71,8 @@ func TestParamsMirrorsWGSL(t *testing.T) {
 func TestShaderHeaders(t *testing.T) {
 	be := backend(t)
 	names := shaders.Names()
-	if len(names) != 16 {
-		t.Fatalf("shaders.Names() = %v, want the 16 kernels", names)
+	if len(names) != 14 {
+		t.Fatalf("shaders.Names() = %v, want the 14 kernels", names)
 	}
 	for _, n := range names {
 		src, err := shaders.Raw(n)

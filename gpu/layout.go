@@ -120,9 +120,9 @@ func scratchFloats(kernel string, b, d int) int {
 		return 4 * d
 	case shaders.NaiveMLP:
 		return 5*h + 4*d
-	case shaders.StreamLinear, shaders.StreamOptLinear:
+	case shaders.StreamLinear:
 		return 6 * d
-	case shaders.StreamMLP, shaders.StreamOptMLP:
+	case shaders.StreamMLP:
 		return 7*h + 6*d
 	case shaders.BareDual:
 		return 2*b*d + b*b

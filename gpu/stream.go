@@ -35,9 +35,8 @@ func (be *Backend) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (*Stream, err
 }
 
 // NewOptStream starts a stream whose inner loop takes the optimiser o's
-// steps, as ttt.NewStreamStateOpt does. The zero Opt (plain GD) runs the
-// plain stream kernels; any other runs stream_opt_*.wgsl, with the moments
-// in two more weight sets on the device.
+// steps, as ttt.NewStreamStateOpt does, with the same kernels: momentum and
+// Adam keep their moments in two more weight sets on the device.
 func (be *Backend) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (*Stream, error) {
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("gpu: %w", err)
@@ -63,14 +62,13 @@ func (be *Backend) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt)
 			return nil, errors.New("gpu: the heads of one stream must share the LayerNorm eps and Plain")
 		}
 	}
-	kernel, nsets := shaders.StreamLinear, 3
-	switch {
-	case o != ttt.Opt{} && s.model == ttt.MLP:
-		kernel, nsets = shaders.StreamOptMLP, 5
-	case o != ttt.Opt{}:
-		kernel, nsets = shaders.StreamOptLinear, 5
-	case s.model == ttt.MLP:
+	kernel := shaders.StreamLinear
+	if s.model == ttt.MLP {
 		kernel = shaders.StreamMLP
+	}
+	nsets := 3
+	if o.Stateful() {
+		nsets = 5 // the moments m⁰, v⁰
 	}
 	st := &Stream{be: be, ws: &workspace{be: be}, l: newLayout(s, nsets, scratchFloats(kernel, s.b, s.d)), kernel: kernel, eps: heads[0].Eps, opt: o}
 	if heads[0].Plain {

@@ -10,7 +10,7 @@ import (
 )
 
 // gpuOpts are the inner optimisers the GPU stream runs: everything but the
-// zero Opt (plain GD), which TestStreamVsCPU covers on the plain kernels.
+// zero Opt (plain GD), which TestStreamVsCPU covers.
 var gpuOpts = []struct {
 	name string
 	o    ttt.Opt

@@ -21,26 +21,24 @@ const Common = "common"
 
 // Kernel names, one per .wgsl file.
 const (
-	DualLinear      = "dual_linear"
-	DualMLP         = "dual_mlp"
-	PrimalLinear    = "primal_linear"
-	PrimalMLP       = "primal_mlp"
-	NaiveLinear     = "naive_linear"
-	NaiveMLP        = "naive_mlp"
-	StreamLinear    = "stream_linear"
-	StreamMLP       = "stream_mlp"
-	StreamOptLinear = "stream_opt_linear"
-	StreamOptMLP    = "stream_opt_mlp"
-	LossW0Linear    = "loss_w0_linear"
-	LossW0MLP       = "loss_w0_mlp"
-	AttnLinear      = "attn_linear"
-	AttnSoftmax     = "attn_softmax"
-	BareDual        = "bare_dual"
-	BarePrimal      = "bare_primal"
-	EntryPoint      = "main"
-	WorkgroupSize   = 256 // the per-head kernels' @workgroup_size
-	RowGroupSize    = 64  // the per-token kernels' @workgroup_size
-	MaxD            = 128 // MAXD in common.wgsl: the widest head a kernel holds in registers
+	DualLinear    = "dual_linear"
+	DualMLP       = "dual_mlp"
+	PrimalLinear  = "primal_linear"
+	PrimalMLP     = "primal_mlp"
+	NaiveLinear   = "naive_linear"
+	NaiveMLP      = "naive_mlp"
+	StreamLinear  = "stream_linear"
+	StreamMLP     = "stream_mlp"
+	LossW0Linear  = "loss_w0_linear"
+	LossW0MLP     = "loss_w0_mlp"
+	AttnLinear    = "attn_linear"
+	AttnSoftmax   = "attn_softmax"
+	BareDual      = "bare_dual"
+	BarePrimal    = "bare_primal"
+	EntryPoint    = "main"
+	WorkgroupSize = 256 // the per-head kernels' @workgroup_size
+	RowGroupSize  = 64  // the per-token kernels' @workgroup_size
+	MaxD          = 128 // MAXD in common.wgsl: the widest head a kernel holds in registers
 )
 
 // Names lists the kernels (every .wgsl file but the common prelude), sorted.

@@ -11,7 +11,7 @@ import (
 // twin, and comes out of Source behind the common prelude.
 func TestKernels(t *testing.T) {
 	want := []string{AttnLinear, AttnSoftmax, BareDual, BarePrimal, DualLinear, DualMLP, LossW0Linear, LossW0MLP,
-		NaiveLinear, NaiveMLP, PrimalLinear, PrimalMLP, StreamLinear, StreamMLP, StreamOptLinear, StreamOptMLP}
+		NaiveLinear, NaiveMLP, PrimalLinear, PrimalMLP, StreamLinear, StreamMLP}
 	got := Names()
 	if strings.Join(got, ",") != strings.Join(sorted(want), ",") {
 		t.Fatalf("Names() = %v, want %v", got, sorted(want))

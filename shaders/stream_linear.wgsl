@@ -1,18 +1,22 @@
 // stream_linear.wgsl: one token of TTT-Linear in the streaming form, every
-// head at once. The state keeps the mini-batch start W⁰ and the running sums
+// head at once, with plain GD or an inner optimiser (ttt.Opt). The state
+// keeps the mini-batch start W⁰, the running sums A and, for momentum and
+// Adam, the moments m⁰, v⁰ committed at the last mini-batch end:
 //
 //   A += lr_t kᵀ g,  g = LNL2Grad(k W⁰ + b⁰, v − k)      (the gradient at W⁰)
-//   W̄ = W⁰ − s_pos A,  z = q + LN(q W̄ + b̄)
-//   and when the token closes its mini-batch: W⁰ ← W̄, A ← 0.
+//   W̄ = opt_w(W⁰, m⁰, v⁰; s_pos A),  z = q + LN(q W̄ + b̄)
+//   and when the token closes its mini-batch: W⁰ ← W̄, m⁰ ← m̄, v⁰ ← v̄, A ← 0.
 //
-// After every token W̄ equals the primal form's W_i exactly, which is what the
-// page shows. Losses: loss_w0 at the sequence's W0, loss_before at W̄ before
-// the token, loss_start at W⁰, loss_after at the new W̄.
-// Bindings: P (t0 = token index in seq/outb, pos, reset), seq, hp, w0 (W0),
-//   st (set 0 = W⁰, set 1 = A, set 2 = W̄), scr, outb (Z and all four losses).
+// For plain GD (P.opt = 0, P.decay = 0) opt_w is W⁰ − s_pos A, and W̄ equals
+// the primal form's W_i exactly after every token, which is what the page
+// shows. Losses: loss_w0 at the sequence's W0, loss_before at W̄ before the
+// token, loss_start at W⁰, loss_after at the new W̄.
+// Bindings: P (t0 = token index in seq/outb, pos, reset, the optimiser), seq,
+//   hp, w0 (W0), st (set 0 = W⁰, set 1 = A, set 2 = W̄; with momentum or Adam
+//   set 3 = m⁰, set 4 = v⁰), scr, outb (Z and all four losses).
 // Scratch per head (P.scrStride ≥ 6d): Z0 | Zc | Zs | G | Zq | Za [d].
 // Dispatch: (H, 1, 1) workgroups of 256, one dispatch per token; 4 barriers.
-// CPU twin: ttt.StreamState.Step (ttt/stream.go).
+// CPU twin: ttt.StreamState.Step (ttt/stream.go, ttt/opt.go).
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -71,12 +75,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let m = idx % d;
     let a = st[Wa + idx] + l * seq[k + p] * scr[sG + m];
     st[Wa + idx] = a;
-    st[Wc + idx] = st[Ws + idx] - s * a;
+    st[Wc + idx] = opt_w(Ws + idx, s * a);
   }
   for (var m = lid; m < d; m += WG) {
     let a = st[Ba + m] + l * scr[sG + m];
     st[Ba + m] = a;
-    st[Bc + m] = st[Bs + m] - s * a;
+    st[Bc + m] = opt_w(Bs + m, s * a);
   }
   storageBarrier();
 
@@ -98,15 +102,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   } else if (lid == 1u) {
     outb[oL(P.outAfter, h, t)] = ln_loss(sZa, h, t);
   }
-  // The end of a mini-batch: W⁰ ← W̄, A ← 0. W̄ was last read above the barrier.
+  // The end of a mini-batch. Each invocation commits the elements whose A it
+  // wrote above; W̄ was last read by others above the barrier.
   if (P.reset != 0u) {
     for (var idx = lid; idx < d * d; idx += WG) {
-      st[Ws + idx] = st[Wc + idx];
-      st[Wa + idx] = 0.0;
+      opt_commit(Ws + idx, Wa + idx, s * st[Wa + idx]);
     }
     for (var m = lid; m < d; m += WG) {
-      st[Bs + m] = st[Bc + m];
-      st[Ba + m] = 0.0;
+      opt_commit(Bs + m, Ba + m, s * st[Ba + m]);
     }
   }
 }

@@ -1,18 +1,20 @@
 // stream_mlp.wgsl: one token of TTT-MLP in the streaming form, every head at
-// once (hid = 4d). As stream_linear.wgsl, with the MLP's two layers:
+// once (hid = 4d), with plain GD or an inner optimiser (ttt.Opt). As
+// stream_linear.wgsl, with the MLP's two layers:
 //
 //   at W⁰: z1 = k W1 + b1, x2 = gelu(z1), g2 = LNL2Grad(x2 W2 + b2, v − k),
 //          g1 = (g2 W2ᵀ) ⊙ gelu′(z1)
 //   A1 += lr kᵀ g1, a1 += lr g1, A2 += lr x2ᵀ g2, a2 += lr g2
-//   W̄ = W⁰ − s_pos A (every tensor),  z = q + LN(f_res(q; W̄))
-//   and when the token closes its mini-batch: W⁰ ← W̄, A ← 0.
+//   W̄ = opt_w(W⁰, m⁰, v⁰; s_pos A) (every element),  z = q + LN(f_res(q; W̄))
+//   and when the token closes its mini-batch: W⁰ ← W̄, m⁰ ← m̄, v⁰ ← v̄, A ← 0.
 //
-// Bindings: P (t0, pos, reset), seq, hp, w0 (W0), st (set 0 = W⁰, set 1 = A,
-//   set 2 = W̄), scr, outb (Z and all four losses).
+// Bindings: P (t0, pos, reset, the optimiser), seq, hp, w0 (W0), st (set 0 = W⁰,
+//   set 1 = A, set 2 = W̄; with momentum or Adam set 3 = m⁰, set 4 = v⁰), scr,
+//   outb (Z and all four losses).
 // Scratch per head (P.scrStride ≥ 7·hid + 6d): X0 | Xc | Z1s | Xs | G1 | Xq | Xa [hid],
 //   R0 | Rc | Rs | G2 | Rq | Ra [d].
 // Dispatch: (H, 1, 1) workgroups of 256, one dispatch per token; 7 barriers.
-// CPU twin: ttt.StreamState.Step (ttt/stream.go).
+// CPU twin: ttt.StreamState.Step (ttt/stream.go, ttt/opt.go).
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -102,13 +104,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let i = oW1(bA, h) + idx;
     let a = st[i] + l * seq[k + p] * scr[sG1 + c];
     st[i] = a;
-    st[oW1(bC, h) + idx] = st[oW1(bS, h) + idx] - s * a;
+    st[oW1(bC, h) + idx] = opt_w(oW1(bS, h) + idx, s * a);
   }
   for (var c = lid; c < hid; c += WG) {
     let i = oB1(bA, h) + c;
     let a = st[i] + l * scr[sG1 + c];
     st[i] = a;
-    st[oB1(bC, h) + c] = st[oB1(bS, h) + c] - s * a;
+    st[oB1(bC, h) + c] = opt_w(oB1(bS, h) + c, s * a);
   }
   for (var idx = lid; idx < hid * d; idx += WG) {
     let c = idx / d;
@@ -116,13 +118,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let i = oW2(bA, h) + idx;
     let a = st[i] + l * scr[sXs + c] * scr[sG2 + m];
     st[i] = a;
-    st[oW2(bC, h) + idx] = st[oW2(bS, h) + idx] - s * a;
+    st[oW2(bC, h) + idx] = opt_w(oW2(bS, h) + idx, s * a);
   }
   for (var m = lid; m < d; m += WG) {
     let i = oB2(bA, h) + m;
     let a = st[i] + l * scr[sG2 + m];
     st[i] = a;
-    st[oB2(bC, h) + m] = st[oB2(bS, h) + m] - s * a;
+    st[oB2(bC, h) + m] = opt_w(oB2(bS, h) + m, s * a);
   }
   storageBarrier();
 
@@ -159,21 +161,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   } else if (lid == 1u) {
     outb[oL(P.outAfter, h, t)] = ln_loss(sRa, h, t);
   }
-  // The end of a mini-batch: W⁰ ← W̄, A ← 0 for every tensor of this head.
+  // The end of a mini-batch, for every tensor of this head. Each invocation
+  // commits the elements whose A it wrote in phase 5.
   if (P.reset != 0u) {
     for (var i = lid; i < d * hid; i += WG) {
-      st[oW1(bS, h) + i] = st[oW1(bC, h) + i];
-      st[oW1(bA, h) + i] = 0.0;
-      st[oW2(bS, h) + i] = st[oW2(bC, h) + i];
-      st[oW2(bA, h) + i] = 0.0;
+      opt_commit(oW1(bS, h) + i, oW1(bA, h) + i, s * st[oW1(bA, h) + i]);
+      opt_commit(oW2(bS, h) + i, oW2(bA, h) + i, s * st[oW2(bA, h) + i]);
     }
     for (var c = lid; c < hid; c += WG) {
-      st[oB1(bS, h) + c] = st[oB1(bC, h) + c];
-      st[oB1(bA, h) + c] = 0.0;
+      opt_commit(oB1(bS, h) + c, oB1(bA, h) + c, s * st[oB1(bA, h) + c]);
     }
     for (var m = lid; m < d; m += WG) {
-      st[oB2(bS, h) + m] = st[oB2(bC, h) + m];
-      st[oB2(bA, h) + m] = 0.0;
+      opt_commit(oB2(bS, h) + m, oB2(bA, h) + m, s * st[oB2(bA, h) + m]);
     }
   }
 }
