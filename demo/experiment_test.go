@@ -257,3 +257,22 @@ func TestExperimentExport(t *testing.T) {
 		t.Errorf("JSON round trip: %v", err)
 	}
 }
+
+func TestExperimentScenarioJSON(t *testing.T) {
+	s, err := DecodeJSON([]byte(`{"experiment": {"name": "race", "d": 16, "t": 64, "b": 8, "runs": 1, "seed": 2}}`))
+	if err != nil || s.Experiment == nil || s.Experiment.T != 64 {
+		t.Fatalf("DecodeJSON of a race scenario = %+v, %v", s.Experiment, err)
+	}
+	for body, field := range map[string]string{
+		`{"experiment": {"name": "race", "d": 16, "t": 64, "b": 8, "runs": 0}}`:                     "experiment.runs",
+		`{"experiment": {"name": "race", "d": "big"}}`:                                              "experiment.d",
+		`{"experiment": {"name": "lanes", "d": 16, "pairs": [4], "colour": 1}}`:                     "colour",
+		`{"experiment": {"name": "cost", "d": 16, "b": 16, "runs": 1, "min_t": 64, "max_t": 9000}}`: "experiment.max_t",
+	} {
+		_, err := DecodeJSON([]byte(body))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("DecodeJSON(%s) = %v; want an error naming %s", body, err, field)
+		}
+	}
+}

@@ -33,6 +33,8 @@ type Scenario struct {
 	Text    string  `json:"text,omitempty"` // the reader's own text when Input is "text"
 	Backend string  `json:"backend"`        // "auto", "gpu" or "cpu"
 	Speed   float64 `json:"speed"`          // tokens per second while playing, (0, 1000]
+	// Experiment, when set, is what the page runs and shows (experiment.go).
+	Experiment *ExperimentSpec `json:"experiment,omitempty"`
 }
 
 // Width is a preset of the layer's width D and heads H (head size d = D/H).
@@ -133,6 +135,9 @@ func (s *Scenario) Validate() error {
 	if math.IsNaN(s.Speed) || !(s.Speed > 0 && s.Speed <= 1000) {
 		return bad("speed", "%v, want 0 < speed ≤ 1000", s.Speed)
 	}
+	if s.Experiment != nil {
+		return s.Experiment.Validate()
+	}
 	return nil
 }
 
@@ -181,6 +186,9 @@ func (s *Scenario) Query() url.Values {
 	set("text", s.Text, d.Text)
 	set("backend", s.Backend, d.Backend)
 	set("speed", f(s.Speed), f(d.Speed))
+	if s.Experiment != nil {
+		s.Experiment.Query(q)
+	}
 	return q
 }
 
@@ -240,6 +248,9 @@ func FromQuery(q url.Values) (Scenario, error) {
 	}
 	num("speed", &s.Speed)
 	if err != nil {
+		return Scenario{}, err
+	}
+	if s.Experiment, err = ExperimentFromQuery(q); err != nil {
 		return Scenario{}, err
 	}
 	return s, s.Validate()
