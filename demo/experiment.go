@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -230,6 +232,7 @@ type ExperimentResult struct {
 	Tables     []Table            `json:"tables"`
 	Notes      []string           `json:"notes"`
 	Seconds    float64            `json:"seconds"` // wall time of the whole run
+	Query      string             `json:"query"`   // the page URL's query that reproduces the run
 }
 
 // Table is one set of measurements: a row per setting, a column per quantity.
@@ -321,6 +324,9 @@ func RunExperiment(ctx context.Context, dev Device, spec ExperimentSpec, progres
 		}
 	}
 	r.Seconds = time.Since(t0).Seconds()
+	q := url.Values{}
+	spec.Query(q)
+	r.Query = q.Encode()
 	progress(x.total, x.total, "done")
 	return r, nil
 }
@@ -345,6 +351,7 @@ type exp struct {
 func (x *exp) step(what string) error {
 	x.done++
 	x.progress(x.done, x.total, what)
+	yield()
 	return x.ctx.Err()
 }
 
@@ -382,4 +389,41 @@ func maxAbsDiff(a, b []float32) float64 {
 		m = max(m, d)
 	}
 	return m
+}
+
+// ParseExperiment reads the page API's (name, params): the name's defaults
+// with params (a JSON object of spec fields, or empty) on top, strictly:
+// unknown fields are errors that name them, and the result is validated.
+func ParseExperiment(name string, params []byte) (ExperimentSpec, error) {
+	if !slices.Contains(Experiments, name) {
+		return ExperimentSpec{}, bad("experiment.name", "%q, want one of %s", name, strings.Join(Experiments, ", "))
+	}
+	s := DefaultExperiment(name)
+	if p := strings.TrimSpace(string(params)); p != "" && p != "null" {
+		// A null (what JSON makes of NaN and Infinity) would leave the default in place silently.
+		var fields map[string]json.RawMessage
+		if json.Unmarshal([]byte(p), &fields) == nil {
+			for k, v := range fields {
+				if strings.TrimSpace(string(v)) == "null" {
+					return ExperimentSpec{}, bad("experiment."+k, "null, want a value (NaN and Infinity become null in JSON)")
+				}
+			}
+		}
+		dec := json.NewDecoder(strings.NewReader(p))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				return ExperimentSpec{}, bad("experiment."+te.Field, "want a %s, got a JSON %s", te.Type, te.Value)
+			}
+			if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+				return ExperimentSpec{}, bad("experiment."+strings.Trim(f, `"`), "unknown field")
+			}
+			return ExperimentSpec{}, bad("experiment", "the parameters are not a JSON object of spec fields: %v", err)
+		}
+		if s.Name != name {
+			return ExperimentSpec{}, bad("experiment.name", "%q in the parameters, but the experiment is %q", s.Name, name)
+		}
+	}
+	return s, s.Validate()
 }

@@ -276,3 +276,43 @@ func TestExperimentScenarioJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestParseExperiment(t *testing.T) {
+	s, err := ParseExperiment("sweep", []byte(`{"t": 64, "bs": [2, 4], "runs": 1}`))
+	if err != nil || s.T != 64 || !reflect.DeepEqual(s.Bs, []int{2, 4}) || s.D != DefaultExperiment("sweep").D {
+		t.Fatalf("ParseExperiment = %+v, %v", s, err)
+	}
+	for _, tc := range []struct{ name, params, field string }{
+		{"magic", ``, "experiment.name"},
+		{"race", `{"t": "long"}`, "experiment.t"},
+		{"race", `{"colour": 1}`, "experiment.colour"},
+		{"race", `{"name": "cost"}`, "experiment.name"},
+		{"race", `{"t": 1e12}`, "experiment.t"},
+		{"race", `[1]`, "experiment"},
+		{"cost", `{"max_t": 100000}`, "experiment.max_t"},
+		{"race", `{"d": null}`, "experiment.d"},
+	} {
+		_, err := ParseExperiment(tc.name, []byte(tc.params))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("ParseExperiment(%q, %s) = %v; want an error naming %s", tc.name, tc.params, err, tc.field)
+		}
+	}
+}
+
+func TestSessionExperimentDevice(t *testing.T) {
+	ss, err := NewSession(Default(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ss.Loop()
+	if dev, err := ss.ExperimentDevice("auto"); err != nil || dev.Name() != "cpu" {
+		t.Errorf("auto without a GPU: %v, %v", dev, err)
+	}
+	if _, err := ss.ExperimentDevice("gpu"); err == nil || !strings.Contains(err.Error(), "no usable GPU") {
+		t.Errorf("gpu without one: %v", err)
+	}
+	if _, err := ss.ExperimentDevice("tpu"); err == nil || !strings.Contains(err.Error(), "backend") {
+		t.Errorf("an unknown backend: %v", err)
+	}
+}
