@@ -68,7 +68,7 @@ func DefaultExperiment(name string) ExperimentSpec {
 	case "sweep":
 		s.D, s.T, s.Runs, s.Bs = 64, 1024, 3, []int{1, 2, 4, 8, 16, 32, 64}
 	case "cost":
-		s.D, s.B, s.Runs, s.MinT, s.MaxT = 64, 16, 1, 256, MaxCostT
+		s.D, s.B, s.Runs, s.MinT, s.MaxT = 64, 16, 3, 256, MaxCostT
 	}
 	return s
 }
@@ -355,11 +355,13 @@ func (x *exp) step(what string) error {
 	return x.ctx.Err()
 }
 
-// timed runs fn spec.Runs times after one untimed warm-up (which compiles
-// pipelines and sizes buffers) and returns the median wall time.
-func (x *exp) timed(runs int, fn func() error) (time.Duration, error) {
-	if err := fn(); err != nil {
-		return 0, err
+// timed runs fn runs times, after one untimed warm-up (which compiles
+// pipelines and sizes buffers) if warm, and returns the median wall time.
+func (x *exp) timed(runs int, warm bool, fn func() error) (time.Duration, error) {
+	if warm {
+		if err := fn(); err != nil {
+			return 0, err
+		}
 	}
 	ds := make([]time.Duration, runs)
 	for i := range ds {

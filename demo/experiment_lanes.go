@@ -58,6 +58,7 @@ func (x *exp) lanes() error {
 		acc.add(fmt.Sprintf("%d pairs", n), row...)
 		if n >= lastN {
 			last, lastVals, lastN = zs, vals, n
+			x.r.Summary["largest_n"] = float64(n)
 		}
 	}
 	x.r.Tables = append(x.r.Tables, acc)

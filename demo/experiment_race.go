@@ -46,7 +46,7 @@ func (x *exp) race() error {
 				in = mini
 			}
 			var Z []float32
-			dt, err := x.timed(x.spec.Runs, func() error {
+			dt, err := x.timed(x.spec.Runs, true, func() error {
 				res, err := dev.Run(r.form, []ttt.HeadInput{in})
 				if err != nil {
 					return err

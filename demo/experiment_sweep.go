@@ -34,7 +34,7 @@ func (x *exp) sweep() error {
 		}
 		heads := l.Heads(Embed(tokens, d, s.Seed), T)
 		var res []*ttt.Result
-		dt, err := x.timed(x.spec.Runs, func() error {
+		dt, err := x.timed(x.spec.Runs, true, func() error {
 			res, err = x.dev.Run(ttt.Dual, heads)
 			return err
 		})

@@ -18,7 +18,7 @@
     equivalence: "Strip TTT-Linear bare (f(k) = kW, no bias, LayerNorm or residual, W0 = 0, η = 1) and run batch GD over the whole sequence: its outputs are causal linear attention's, to float32 rounding (first table). With b = 1 the same learner is the delta rule, and the Nadaraya–Watson learner is softmax attention. The ablation path then adds the paper's toggles one at a time: look at how far each moves the output from linear attention.",
     lanes: "Four layers read the same stream of n key→value pairs and are then asked for every key, with one readout (the stored value closest to the output). Keys are orthogonal in blocks of d, so a d×d state holds about d pairs: watch linear attention and the delta rule recall everything up to d and fall after it, the delta rule forgetting its oldest pairs first (second chart), and how TTT-Linear and TTT-MLP, one gradient step per pair through a LayerNorm, compare.",
     race: "The same mini-batch TTT-Linear computed three ways, timed on your device and on the CPU backend. The max |Δ| columns show the outputs agree; the time per token shows what the dual form buys. The paper measured the dual form more than 5× faster than the primal in JAX on a TPU: compare the ratio measured here.",
-    sweep: "One head reads prose in the dual form at each mini-batch size b. Small b takes more, fresher gradient steps (lower final inner loss); large b gives each step more parallel work (less time per token on a GPU). Each point is one b: look for the knee.",
+    sweep: "One head reads prose in the dual form at each mini-batch size b, one point per b. Small b takes more, fresher gradient steps; large b gives each step more parallel work, so less time per token on a GPU. The paper found smaller b better down to b = 16, at a cost in time; here the untrained layer's fixed η matters too: look at which b gives the lowest final loss, and what it costs.",
     cost: "Time per token as the context T doubles. TTT's state is d×d whatever T is, so its time per token stays flat (time per sequence ∝ T); causal softmax attention looks at every earlier token, so its time per token grows with T (∝ T²). Log–log axes: the fitted exponents are in the summary.",
   };
   const SERIES = ["var(--after)", "var(--before)", "var(--w0)", "#2da44e", "#8250df", "#bf3989"];
@@ -204,8 +204,12 @@
         return `Time per sequence grows as T^${fmt(s.ttt_exponent)} for TTT and T^${fmt(s.softmax_exponent)} for softmax attention, up to T = ${s.max_t} on ${where}.`;
       case "lanes":
         return `Recall of ${s.largest_n} pairs in a ${r.spec.d}×${r.spec.d} state, on ${where}: TTT-Linear ${fmt(s["recall_ttt_linear_n" + s.largest_n])}, TTT-MLP ${fmt(s["recall_ttt_mlp_n" + s.largest_n])}, linear attention ${fmt(s["recall_linear_attention_n" + s.largest_n])}, delta rule ${fmt(s["recall_delta_rule_n" + s.largest_n])}.`;
-      case "sweep":
-        return `One point per b on ${where}.`;
+      case "sweep": {
+        const pts = r.tables[0].rows; // [b, µs per token, final loss, loss at W0]
+        const best = pts.reduce((a, p) => (p[2] < a[2] ? p : a));
+        const fast = pts.reduce((a, p) => (p[1] < a[1] ? p : a));
+        return `On ${where}: the lowest final inner loss, ${fmt(best[2])}, at b = ${best[0]} (${fmt(best[1])} µs per token); the fastest, ${fmt(fast[1])} µs per token, at b = ${fast[0]}.`;
+      }
     }
     return "";
   }
@@ -213,6 +217,7 @@
   function fmt(v) {
     if (typeof v !== "number") return String(v);
     if (v === 0) return "0";
+    if (Number.isInteger(v) && Math.abs(v) < 1e7) return String(v);
     const a = Math.abs(v);
     return a < 1e-3 || a >= 1e5 ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
   }
@@ -236,7 +241,7 @@
   // chart draws columns chart.y of t against chart.x as an SVG line chart.
   function chart(t) {
     const NS = "http://www.w3.org/2000/svg";
-    const W = 640, H = 260, L = 56, R = 12, T = 10, B = 34;
+    const W = 640, H = 260, L = 64, R = 16, T = 10, B = 34;
     const c = t.chart;
     const tx = (v) => (c.log_x ? Math.log10(Math.max(v, 1e-12)) : v);
     const ty = (v) => (c.log_y ? Math.log10(Math.max(v, 1e-12)) : v);
@@ -261,19 +266,28 @@
     };
     add("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: "currentColor", "stroke-opacity": "0.5" });
     add("line", { x1: L, y1: T, x2: L, y2: H - B, stroke: "currentColor", "stroke-opacity": "0.5" });
+    // x ticks at the settings themselves when there are few, else evenly.
+    const xt = xs.length <= 10 ? xs : [0, 1, 2, 3, 4].map((i) => x0 + ((x1 - x0) * i) / 4);
+    for (const xv of xt) add("text", { x: px(xv), y: H - B + 14, "text-anchor": "middle", "font-size": "11", fill: "currentColor" }, fmt(c.log_x ? Math.round(10 ** xv * 1000) / 1000 : xv));
     for (let i = 0; i <= 4; i++) {
-      const xv = x0 + ((x1 - x0) * i) / 4, yv = y0 + ((y1 - y0) * i) / 4;
-      add("text", { x: px(xv), y: H - B + 14, "text-anchor": "middle", "font-size": "11", fill: "currentColor" }, fmt(c.log_x ? 10 ** xv : xv));
+      const yv = y0 + ((y1 - y0) * i) / 4;
       add("text", { x: L - 4, y: py(yv) + 4, "text-anchor": "end", "font-size": "11", fill: "currentColor" }, fmt(c.log_y ? 10 ** yv : yv));
     }
+    add("text", { x: 12, y: (T + H - B) / 2, "text-anchor": "middle", "font-size": "12", fill: "currentColor", transform: `rotate(-90 12 ${(T + H - B) / 2})` }, (c.y_label || "") + (c.log_y ? " (log)" : ""));
     add("text", { x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle", "font-size": "12", fill: "currentColor" }, t.columns[c.x] + (c.log_x ? " (log)" : ""));
     c.y.forEach((j, k) => {
       const pts = t.rows.map((r) => [px(tx(r[c.x])), py(ty(r[j]))]).filter(([, y]) => Number.isFinite(y));
       add("polyline", { points: pts.map((p) => p.join(",")).join(" "), fill: "none", stroke: SERIES[k % SERIES.length], "stroke-width": "2", "stroke-dasharray": k % 2 ? "6 3" : "" });
       if (pts.length <= 16) for (const [x, y] of pts) add("circle", { cx: x, cy: y, r: 3, fill: SERIES[k % SERIES.length] });
-      add("text", { x: L + 8 + (k % 3) * 190, y: T + 12 + Math.floor(k / 3) * 14, "font-size": "11", fill: SERIES[k % SERIES.length] }, "— " + t.columns[j]);
     });
-    return svg;
+    // The legend below the plot, where it hides no line.
+    const legend = el("ul", { class: "lab-legend small" });
+    c.y.forEach((j, k) => {
+      const sw = el("span", { class: "lab-swatch" + (k % 2 ? " dashed" : "") });
+      sw.style.borderColor = SERIES[k % SERIES.length];
+      legend.append(el("li", {}, sw, t.columns[j]));
+    });
+    return el("div", {}, svg, legend);
   }
 
   // The experiment a link or saved scenario asks for runs once the layer is ready.
