@@ -54,7 +54,7 @@ func (x *exp) cost() error {
 			if x.ctx.Err() != nil || T == x.spec.MinT {
 				return err
 			}
-			x.r.Notes = append(x.r.Notes, fmt.Sprintf("The curve stops at T = %d: the device refused T = %d (%v).", T/2, T, err))
+			x.r.Notes = append(x.r.Notes, fmt.Sprintf("The curve stops at T = %d: the device failed at T = %d (%v).", T/2, T, err))
 			break
 		}
 		tab.add(fmt.Sprintf("T = %d", T), float64(T), tT.Seconds()*1e6/float64(T), tS.Seconds()*1e6/float64(T))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,34 @@ func waitJS(t *testing.T, ctx context.Context, cond string) {
 	ok, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(60*time.Second)))
 	if err != nil || !ok {
 		t.Fatalf("waiting for %s: %v", cond, err)
+	}
+}
+
+// TestExperimentsBench prints the page's default race, sweep and cost
+// curve as measured in Chromium on SwiftShader (docs/BENCHMARKS.md). It is
+// slow (minutes), so it runs only with TTT_EXP_BENCH=1.
+func TestExperimentsBench(t *testing.T) {
+	if os.Getenv("TTT_EXP_BENCH") != "1" {
+		t.Skip("set TTT_EXP_BENCH=1 to measure the experiments in the browser")
+	}
+	srv := servePage(t)
+	ctx := browser(t, true)
+	open(t, ctx, srv.URL+"/?autoplay=0")
+	for _, name := range []string{"race", "sweep", "cost"} {
+		for _, backend := range []string{"webgpu", "cpu"} {
+			tctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+			res, err := chromedp.Run(tctx, chromedp.Evaluate[expResult](fmt.Sprintf(`ttt.experiment(%q, {}, {backend: %q})`, name, backend), chromedp.EvalAwaitPromise))
+			cancel()
+			if err != nil {
+				t.Fatalf("%s on %s: %v", name, backend, err)
+			}
+			t.Logf("%s on %s (%s), %.1f s: %v", name, res.Backend, res.Adapter, res.Seconds, res.Summary)
+			for _, tb := range res.Tables {
+				t.Logf("  %s: %v", tb.Name, tb.Columns)
+				for i, row := range tb.Rows {
+					t.Logf("    %-24s %.4g", tb.Labels[i], row)
+				}
+			}
+		}
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -74,6 +76,11 @@ func experiment(args []string, stdout io.Writer) error {
 			fmt.Fprintln(w, "\t")
 		}
 		w.Flush()
+	}
+	fmt.Fprintln(stdout)
+	keys := slices.Sorted(maps.Keys(r.Summary))
+	for _, k := range keys {
+		fmt.Fprintf(stdout, "%s = %.4g\n", k, r.Summary[k])
 	}
 	fmt.Fprintln(stdout)
 	for _, n := range r.Notes {
