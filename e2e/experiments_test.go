@@ -200,6 +200,9 @@ func TestExperiments(t *testing.T) {
 		eval[bool](t, ctx, `document.getElementById("lab-tab-sweep").click(), document.getElementById("lab-backend").value = "cpu", true`)
 		eval[bool](t, ctx, `document.getElementById("lab-run").click(), true`)
 		waitJS(t, ctx, `!document.getElementById("lab-json").disabled && document.querySelector("#lab-result svg.lab-chart") !== null`)
+		// Save short link: the status line shows the /s/ link it copied.
+		eval[bool](t, ctx, `document.getElementById("lab-save").click(), true`)
+		waitJS(t, ctx, `/\/s\/[A-Za-z0-9_-]{22}$/.test(document.getElementById("lab-status").textContent)`)
 	})
 
 	t.Run("link", func(t *testing.T) {

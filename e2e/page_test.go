@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"math"
@@ -49,7 +50,10 @@ func buildPage(t *testing.T) string {
 		if err != nil {
 			cache = os.TempDir()
 		}
-		dir := filepath.Join(cache, "ttt-page-e2e")
+		// One directory per checkout: two worktrees testing at once must not
+		// serve each other's build.
+		wd, _ := os.Getwd()
+		dir := filepath.Join(cache, fmt.Sprintf("ttt-page-e2e-%08x", crc32.ChecksumIEEE([]byte(wd))))
 		if err := os.RemoveAll(dir); err != nil {
 			pageErr = err
 			return

@@ -115,7 +115,8 @@
       el("button", { type: "button", id: "lab-json", text: "Download JSON", disabled: "" }),
       el("button", { type: "button", id: "lab-csv", text: "Download CSV", disabled: "" }),
       el("button", { type: "button", id: "lab-link", text: "Copy link", disabled: "" }),
-      el("button", { type: "button", id: "lab-embed", text: "Copy embed code", disabled: "" }));
+      el("button", { type: "button", id: "lab-embed", text: "Copy embed code", disabled: "" }),
+      el("button", { type: "button", id: "lab-save", text: "Save short link", disabled: "", title: "store this experiment on the server and copy a short /s/ link" }));
     lab.append(out);
     lab.append(el("div", { id: "lab-result" }));
     $("lab-run").addEventListener("click", () => run(chosen));
@@ -124,7 +125,18 @@
     $("lab-csv").addEventListener("click", async () => lastResult && download(`ttt-${lastResult.experiment}.csv`, await window.ttt.experimentCSV(), "text/csv"));
     $("lab-link").addEventListener("click", () => lastResult && copy(pageURL("", lastResult.query)));
     $("lab-embed").addEventListener("click", () => lastResult && copy(`<iframe src="${pageURL("embed.html", lastResult.query)}" width="100%" height="560" style="border:0" title="TTT Explainer: the ${lastResult.experiment} experiment" loading="lazy"></iframe>`));
+    $("lab-save").addEventListener("click", () => lastResult && save(lastResult.spec));
     choose(chosen);
+  }
+
+  // save stores the page's scenario with this experiment: /s/{id} and /e/{id} then run it.
+  async function save(spec) {
+    const s = window.ttt.state();
+    const body = Object.assign({}, s && s.scenario, { experiment: spec });
+    const resp = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const out = await resp.json().catch(() => ({}));
+    if (!resp.ok) { $("lab-status").textContent = `Saving failed: ${out.error || resp.status}`; return; }
+    await copy(out.url);
   }
 
   function pageURL(file, query) {
@@ -172,7 +184,7 @@
   }
 
   function show(r) {
-    for (const id of ["lab-json", "lab-csv", "lab-link", "lab-embed"]) $(id).disabled = false;
+    for (const id of ["lab-json", "lab-csv", "lab-link", "lab-embed", "lab-save"]) $(id).disabled = false;
     const box = $("lab-result");
     box.replaceChildren();
     const head = headline(r);
