@@ -41,8 +41,8 @@ var (
 	pageErr  error
 )
 
-// buildPage builds web/ with app.wasm, once per test binary, into one
-// directory under the user's cache that each run overwrites.
+// buildPage builds web/ with app.wasm, once per test binary, into a
+// directory under the user's cache, one per checkout, that each run overwrites.
 func buildPage(t *testing.T) string {
 	t.Helper()
 	pageOnce.Do(func() {
