@@ -57,6 +57,7 @@
     progress = { running: true, done: 0, total: 0, what: "starting" };
     drawProgress();
     try {
+      await window.ttt.pause(); // playing would share the device with the timed runs
       const out = await core().experiment(String(name), JSON.stringify(p), String(o.backend || ""));
       lastResult = JSON.parse(out);
       return lastResult;

@@ -29,7 +29,8 @@
 //                                 Promise of {experiment, spec, backend, adapter, summary, tables, notes, seconds,
 //                                 query}; params override the spec's defaults ({d, t, b, runs, seed, bs, pairs,
 //                                 min_t, max_t}); backend "webgpu"/"gpu", "cpu" or "" (the GPU if there is one);
-//                                 rejects naming a bad field, or with "cancelled"
+//                                 pauses playback first (it would share the device); rejects naming a bad
+//                                 field, or with "cancelled"
 //   ttt.cancel()                  cancel the running experiment (Promise of whether one was running)
 //   ttt.experimentProgress()      {running, done, total, what}
 //   ttt.experimentCSV()           Promise of the last result as CSV: experiment,table,row,column,value
@@ -262,6 +263,7 @@
     const reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     const p = new URLSearchParams(location.search).get("autoplay");
     if (reduced || p === "0" || isEmbedDoc() && p !== "1") return;
+    if (last && last.scenario && last.scenario.experiment) return; // an experiment's link: its timings get the device (lab.js)
     api.play().catch(() => {});
   }
 
