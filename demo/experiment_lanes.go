@@ -71,7 +71,7 @@ func (x *exp) lanes() error {
 // perQuestion adds the loss 1 − cos(z, v) of every question at the largest
 // n, oldest pair first: where each lane forgets.
 func (x *exp) perQuestion(zs [][]float32, vals []float32, n, d int) {
-	tab := Table{Name: fmt.Sprintf("per-question loss at %d pairs (oldest first)", n), Columns: append([]string{"age rank"}, laneNames...),
+	tab := Table{Name: fmt.Sprintf("per-question loss at %d pairs (each question's token, oldest pair first)", n), Columns: append([]string{"age rank"}, laneNames...),
 		Chart: &Chart{X: 0, Y: []int{1, 2, 3, 4}, YLab: "1 − cos(z, v)"}}
 	for i := range n {
 		row := []float64{float64(i + 1)}
