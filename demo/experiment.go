@@ -50,7 +50,7 @@ type ExperimentSpec struct {
 const (
 	MaxExpD    = 64   // the GPU kernels' widest head
 	MaxExpRuns = 50   // timed repetitions
-	MaxCostT   = 8192 // the page's cost curve goes to 8k tokens
+	MaxCostT   = 8192 // the page's cost curve goes to 8k tokens; so may the race and the sweep
 	MaxEquivT  = 64   // the bare batch-GD kernel takes the whole sequence as one mini-batch of ≤ 64
 	MaxPairs   = 256  // associative recall: stored pairs
 )
@@ -104,6 +104,8 @@ func (s *ExperimentSpec) Validate() error {
 		add(unused("runs", s.Runs != 0))
 	case "lanes":
 		add(unused("t", s.T != 0))
+		add(unused("b", s.B != 0))
+		add(unused("runs", s.Runs != 0))
 		if len(s.Pairs) == 0 || len(s.Pairs) > 32 {
 			add(bad("experiment.pairs", "%d settings, want 1..32", len(s.Pairs)))
 		}
@@ -111,11 +113,12 @@ func (s *ExperimentSpec) Validate() error {
 			add(between("pairs", n, 1, MaxPairs))
 		}
 	case "race":
-		add(between("t", s.T, 16, 16384))
+		add(between("t", s.T, 16, MaxCostT))
 		add(between("b", s.B, 2, 64))
 		add(between("runs", s.Runs, 1, MaxExpRuns))
 	case "sweep":
-		add(between("t", s.T, 16, 16384))
+		add(between("t", s.T, 16, MaxCostT))
+		add(unused("b", s.B != 0))
 		add(between("runs", s.Runs, 1, MaxExpRuns))
 		if len(s.Bs) == 0 || len(s.Bs) > 16 {
 			add(bad("experiment.bs", "%d settings, want 1..16", len(s.Bs)))
@@ -124,6 +127,7 @@ func (s *ExperimentSpec) Validate() error {
 			add(between("bs", b, 1, 64))
 		}
 	case "cost":
+		add(unused("t", s.T != 0))
 		add(between("b", s.B, 1, 64))
 		add(between("runs", s.Runs, 1, MaxExpRuns))
 		add(between("min_t", s.MinT, 16, MaxCostT))
