@@ -42,11 +42,15 @@ func NewLayer(s *Scenario) (*ttt.Layer, error) {
 		return nil, err
 	}
 	w := s.WidthOf()
+	return newLayer(s, w.D, w.H)
+}
+
+// newLayer builds the seeded layer of a valid scenario with width D and H heads.
+func newLayer(s *Scenario, D, H int) (*ttt.Layer, error) {
 	m, err := ttt.ParseModel(s.Model)
 	if err != nil {
 		return nil, bad("model", "%v", err)
 	}
-	D, H := w.D, w.H
 	d := D / H
 	rng := rand.New(rand.NewPCG(s.Seed, 0x6c61_7965_72))
 	normal := func(n int, std float64) []float32 {

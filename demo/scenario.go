@@ -36,6 +36,8 @@ type Scenario struct {
 	Opt     string  `json:"opt"`            // the stream's inner optimiser: "gd", "momentum" or "adam"
 	Beta    float64 `json:"beta"`           // momentum β or Adam β₁, [0, 1)
 	WD      float64 `json:"wd"`             // weight decay λ (forgetting) per mini-batch, [0, 1)
+	// Experiment, when set, is what the page runs and shows (experiment.go).
+	Experiment *ExperimentSpec `json:"experiment,omitempty"`
 }
 
 // Width is a preset of the layer's width D and heads H (head size d = D/H).
@@ -136,7 +138,13 @@ func (s *Scenario) Validate() error {
 	if math.IsNaN(s.Speed) || !(s.Speed > 0 && s.Speed <= 1000) {
 		return bad("speed", "%v, want 0 < speed ≤ 1000", s.Speed)
 	}
-	return s.validateOpt()
+	if err := s.validateOpt(); err != nil {
+		return err
+	}
+	if s.Experiment != nil {
+		return s.Experiment.Validate()
+	}
+	return nil
 }
 
 // DecodeJSON reads a scenario from JSON strictly: unknown fields and
@@ -187,6 +195,9 @@ func (s *Scenario) Query() url.Values {
 	set("opt", s.Opt, d.Opt)
 	set("beta", f(s.Beta), f(d.Beta))
 	set("wd", f(s.WD), f(d.WD))
+	if s.Experiment != nil {
+		s.Experiment.Query(q)
+	}
 	return q
 }
 
@@ -251,6 +262,9 @@ func FromQuery(q url.Values) (Scenario, error) {
 	num("beta", &s.Beta)
 	num("wd", &s.WD)
 	if err != nil {
+		return Scenario{}, err
+	}
+	if s.Experiment, err = ExperimentFromQuery(q); err != nil {
 		return Scenario{}, err
 	}
 	return s, s.Validate()

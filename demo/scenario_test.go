@@ -3,6 +3,7 @@ package demo
 import (
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -11,13 +12,15 @@ func TestScenarioURLRoundTrip(t *testing.T) {
 	for _, s := range []Scenario{
 		Default(),
 		{Model: "mlp", Form: "naive", B: 1, LR: 0.25, Width: "wide", LN: false, Seed: 42, Input: "text", Text: "héllo & <b>world</b>?", Backend: "cpu", Speed: 3.5, Opt: "gd"},
+		{Model: "linear", Form: "stream", B: 16, LR: 0.1, Width: "small", LN: true, Seed: 1, Input: "repeat", Backend: "auto", Speed: 20, Opt: "gd",
+			Experiment: &ExperimentSpec{Name: "sweep", D: 16, T: 128, Runs: 2, Seed: 3, Bs: []int{1, 8}}},
 	} {
 		q := s.Query()
 		got, err := FromQuery(q)
 		if err != nil {
 			t.Fatalf("FromQuery(%q): %v", q.Encode(), err)
 		}
-		if got != s {
+		if !reflect.DeepEqual(got, s) {
 			t.Errorf("FromQuery(Query(%+v)) = %+v", s, got)
 		}
 	}
@@ -87,7 +90,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		// A valid scenario survives the URL round trip unchanged.
 		got, err := FromQuery(s.Query())
-		if err != nil || got != s {
+		if err != nil || !reflect.DeepEqual(got, s) {
 			t.Fatalf("valid %+v: FromQuery(Query()) = %+v, %v", s, got, err)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"math"
@@ -40,8 +41,8 @@ var (
 	pageErr  error
 )
 
-// buildPage builds web/ with app.wasm, once per test binary, into one
-// directory under the user's cache that each run overwrites.
+// buildPage builds web/ with app.wasm, once per test binary, into a
+// directory under the user's cache, one per checkout, that each run overwrites.
 func buildPage(t *testing.T) string {
 	t.Helper()
 	pageOnce.Do(func() {
@@ -49,7 +50,10 @@ func buildPage(t *testing.T) string {
 		if err != nil {
 			cache = os.TempDir()
 		}
-		dir := filepath.Join(cache, "ttt-page-e2e")
+		// One directory per checkout: two worktrees testing at once must not
+		// serve each other's build.
+		wd, _ := os.Getwd()
+		dir := filepath.Join(cache, fmt.Sprintf("ttt-page-e2e-%08x", crc32.ChecksumIEEE([]byte(wd))))
 		if err := os.RemoveAll(dir); err != nil {
 			pageErr = err
 			return
@@ -72,7 +76,7 @@ func buildPage(t *testing.T) string {
 			return
 		}
 		files := map[string]string{"wasm_exec.js": filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js")}
-		for _, name := range []string{"index.html", "view.html", "embed.html", "page.js", "load.js", "style.css"} {
+		for _, name := range []string{"index.html", "view.html", "embed.html", "page.js", "load.js", "style.css", "lab.js", "lab.css"} {
 			files[name] = filepath.Join("..", "web", name)
 		}
 		for name, src := range files {

@@ -37,7 +37,7 @@ func (be *Backend) RunBare(form ttt.Form, s *ttt.BareSpec, T int) ([]float32, er
 	}
 	Z := make([]float32, T*d)
 	sh := shape{model: ttt.Linear, H: 1, T: T, d: d, b: b}
-	err := be.plain(Z, sh, kernel, &ttt.Seq{XQ: s.Q, XK: s.K, XV: s.V}, func(base Params) []dispatch {
+	err := be.plain(Z, sh, kernel, 0, &ttt.Seq{XQ: s.Q, XK: s.K, XV: s.V}, func(base Params) []dispatch {
 		var steps []dispatch
 		for t0 := 0; t0 < T; t0 += b {
 			p := base
@@ -73,7 +73,9 @@ func (be *Backend) attention(kernel string, Z, Q, K, V []float32, H, T, d int) e
 		return fmt.Errorf("gpu: %d heads × %d tokens need %d workgroups, more than %d", H, T, groups, maxWorkgroups)
 	}
 	sh := shape{model: ttt.Linear, H: H, T: T, d: d, b: 1}
-	return be.plain(Z, sh, kernel, &ttt.Seq{XQ: Q, XK: K, XV: V}, func(base Params) []dispatch {
+	// Chunks per submit: at most attnPairsPerSubmit (query, key) pairs each.
+	perSubmit := max(1, attnPairsPerSubmit/(H*T*attnChunk))
+	return be.plain(Z, sh, kernel, perSubmit, &ttt.Seq{XQ: Q, XK: K, XV: V}, func(base Params) []dispatch {
 		// One dispatch per chunk of keys, so that no invocation loops too long.
 		var steps []dispatch
 		for t0 := 0; t0 < T; t0 += attnChunk {
@@ -89,6 +91,13 @@ func (be *Backend) attention(kernel string, Z, Q, K, V []float32, H, T, d int) e
 // of d = 128 are about 8k loop iterations per invocation, well inside
 // lavapipe's budget of 65535.
 const attnChunk = 256
+
+// attnPairsPerSubmit bounds the (query, key) pairs of one submit. Natively,
+// a submit that runs longer than wgpu-native's wait in Poll (about 5 s)
+// came back with the readback not yet written (zeros in the guards) and the
+// process crashed later: softmax attention at T ≥ 6000, d = 64 on lavapipe
+// (about 0.5 µs a pair). 2M pairs is about 1 s there.
+var attnPairsPerSubmit = 2 << 20 // a variable so that a test can split small problems
 
 func checkPlain(Q, K, V []float32, H, T, d int) error {
 	if H < 1 || T < 1 || d < 1 || d > MaxD {
@@ -106,8 +115,9 @@ func checkPlain(Q, K, V []float32, H, T, d int) error {
 }
 
 // plain runs a kernel that reads only Q, K, V (stored as one [H·T,d] "head"
-// per head: the seq layout is head-major already) and writes Z.
-func (be *Backend) plain(Z []float32, sh shape, kernel string, seq *ttt.Seq, plan func(Params) []dispatch) error {
+// per head: the seq layout is head-major already) and writes Z: perSubmit
+// dispatches to a submit (each waits for its readback), or all in one if 0.
+func (be *Backend) plain(Z []float32, sh shape, kernel string, perSubmit int, seq *ttt.Seq, plan func(Params) []dispatch) error {
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	if be.pipes == nil {
@@ -131,9 +141,16 @@ func (be *Backend) plain(Z []float32, sh shape, kernel string, seq *ttt.Seq, pla
 	if err := w.write(bufSeq, 0, all); err != nil {
 		return err
 	}
-	out, _, err := be.runChecked(w, l, plan(l.params(ttt.DefaultEps)))
-	if err != nil {
-		return err
+	steps := plan(l.params(ttt.DefaultEps))
+	if perSubmit < 1 {
+		perSubmit = len(steps)
+	}
+	var out []uint32
+	for i := 0; i < len(steps); i += perSubmit {
+		var err error
+		if out, _, err = be.runChecked(w, l, steps[i:min(i+perSubmit, len(steps))]); err != nil {
+			return err
+		}
 	}
 	copy(Z, f32s(out)[l.outZ:l.outZ+sh.H*sh.T*sh.d])
 	return nil

@@ -104,6 +104,9 @@ func renderPage(page, scenario []byte, oembedHref, title string) []byte {
 // Title names a scenario for people: the model, form and step size, never
 // its text.
 func Title(s *demo.Scenario) string {
+	if s.Experiment != nil {
+		return fmt.Sprintf("TTT Explainer: the %s experiment", s.Experiment.Name)
+	}
 	model := map[string]string{"linear": "TTT-Linear", "mlp": "TTT-MLP"}[s.Model]
 	if model == "" {
 		model = "TTT"

@@ -355,6 +355,7 @@ func (c *core) api() js.Value {
 			return string(b), err
 		})
 	})
+	c.experimentAPI(def) // experiment.go
 	def("replay", func(args []js.Value) any {
 		caseArg, backend, form := arg(args, 0), arg(args, 1), arg(args, 2)
 		var data string

@@ -28,6 +28,19 @@
 //                                  loss_w0, loss_start, loss_before, loss_after (per token shown),
 //                                  w_checksum, heads, d, b, tokens_per_s, check, recall, occurrence, weights?}
 //
+// Experiments (added to window.ttt by lab.js; every number measured in this browser):
+//   ttt.experiments               ["equivalence", "lanes", "race", "sweep", "cost"]
+//   ttt.experiment(name, params?, {backend}?)
+//                                 Promise of {experiment, spec, backend, adapter, summary, tables, notes, seconds,
+//                                 query}; params override the spec's defaults ({d, t, b, runs, seed, bs, pairs,
+//                                 min_t, max_t}); backend "webgpu"/"gpu", "cpu" or "" (the GPU if there is one);
+//                                 pauses playback first (it would share the device); rejects naming a bad
+//                                 field, or with "cancelled"
+//   ttt.cancel()                  cancel the running experiment (Promise of whether one was running)
+//   ttt.experimentProgress()      {running, done, total, what}
+//   ttt.experimentCSV()           Promise of the last result as CSV: experiment,table,row,column,value
+//   ttt.lastExperiment()          the last result, or null
+//
 // postMessage: a frame host sends {ttt: "call", id, method, args: [...]} with
 // one of the methods above (or "ready"); the page answers the sender's
 // window at the sender's origin with {ttt: "reply", id, ok, result | error}.
@@ -317,6 +330,7 @@
     const reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     const p = new URLSearchParams(location.search).get("autoplay");
     if (reduced || p === "0" || isEmbedDoc() && p !== "1") return;
+    if (last && last.scenario && last.scenario.experiment) return; // an experiment's link: its timings get the device (lab.js)
     api.play().catch(() => {});
   }
 

@@ -4,6 +4,7 @@
 //	ttt check  [-gpu]
 //	ttt bench  [-backend cpu|gpu] [-form F|all] [-model linear|mlp] [-T N] [-d N] [-heads N] [-b N] [-runs N] [-json]
 //	ttt stream [-T N] [-d N] [-b N] [-model linear|mlp]
+//	ttt experiment [-backend cpu|gpu] [-params JSON] [-json|-csv] equivalence|lanes|race|sweep|cost
 package main
 
 import (
@@ -20,6 +21,7 @@ commands:
   bench    tokens per second of each form on seeded random inputs
   stream   a short streamed run, token by token, in the terminal
   serve    the site: the page, the scenario API and oEmbed, on 127.0.0.1:8080
+  experiment  one of the page's experiments (equivalence, lanes, race, sweep, cost), natively
 
 Run 'ttt <command> -h' for its flags.
 `
@@ -30,11 +32,12 @@ func main() {
 		os.Exit(2)
 	}
 	cmds := map[string]func(args []string, stdout io.Writer) error{
-		"replay": replay,
-		"check":  check,
-		"bench":  bench,
-		"stream": stream,
-		"serve":  serve,
+		"replay":     replay,
+		"check":      check,
+		"bench":      bench,
+		"stream":     stream,
+		"serve":      serve,
+		"experiment": experiment,
 	}
 	name := os.Args[1]
 	run, ok := cmds[name]

@@ -1,0 +1,64 @@
+package demo
+
+import (
+	"fmt"
+
+	"tttexplainer/ttt"
+)
+
+// The sweep: the mini-batch size b trades quality for speed. Small b takes
+// more, fresher gradient steps (a lower inner loss); large b makes each
+// mini-batch a few big matmuls (less time per token on a parallel device).
+// One head of the page's layer (d = spec.D, LayerNorm on, η = 0.1) reads the
+// prose preset, repeated up to T tokens, in the dual form at every b.
+
+func (x *exp) sweep() error {
+	T, d := x.spec.T, x.spec.D
+	x.total = len(x.spec.Bs)
+	in, err := BuildInput(&Scenario{Input: "prose", Seed: x.spec.Seed})
+	if err != nil {
+		return err
+	}
+	tokens := make([]string, T)
+	for t := range tokens {
+		tokens[t] = in.Tokens[t%len(in.Tokens)]
+	}
+	tab := Table{Name: "mini-batch sweep", Columns: []string{"b", "µs per token", "final inner loss", "loss at W0"},
+		Chart: &Chart{X: 1, Y: []int{2}, LogX: true, YLab: "final inner loss"}}
+	for _, b := range x.spec.Bs {
+		s := Default()
+		s.Form, s.B, s.Seed = "dual", b, x.spec.Seed
+		l, err := newLayer(&s, d, 1)
+		if err != nil {
+			return err
+		}
+		heads := l.Heads(Embed(tokens, d, s.Seed), T)
+		var res []*ttt.Result
+		dt, err := x.timed(x.spec.Runs, true, func() error {
+			res, err = x.dev.Run(ttt.Dual, heads)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("b = %d: %w", b, err)
+		}
+		final, w0 := lastQuarter(res[0].LossBefore), lastQuarter(res[0].LossW0)
+		tab.add(fmt.Sprintf("b = %d", b), float64(b), dt.Seconds()*1e6/float64(T), final, w0)
+		x.r.Summary[fmt.Sprintf("final_loss_b%d", b)] = final
+		if err := x.step(fmt.Sprintf("b = %d", b)); err != nil {
+			return err
+		}
+	}
+	x.r.Tables = append(x.r.Tables, tab)
+	x.r.Notes = append(x.r.Notes, fmt.Sprintf("Final inner loss: the mean of ℓ(W_{t−1}; x_t), each token's loss before its own step, over the last quarter of the T = %d tokens; time: the median of %d dual-form runs, readback included.", T, x.spec.Runs))
+	return nil
+}
+
+// lastQuarter is the mean of the last quarter of v.
+func lastQuarter(v []float32) float64 {
+	tail := v[len(v)-max(1, len(v)/4):]
+	s := 0.0
+	for _, x := range tail {
+		s += float64(x)
+	}
+	return s / float64(len(tail))
+}

@@ -1,0 +1,321 @@
+package demo
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// smallExperiment is a spec of name small enough for a test on lavapipe.
+func smallExperiment(name string) ExperimentSpec {
+	s := DefaultExperiment(name)
+	switch name {
+	case "equivalence":
+		s.T = 48
+	case "lanes":
+		s.Pairs = []int{4, 8, 16, 32, 64}
+	case "race":
+		s.D, s.T, s.Runs = 32, 256, 1
+	case "sweep":
+		s.D, s.T, s.Runs, s.Bs = 32, 256, 1, []int{1, 4, 16, 64}
+	case "cost":
+		s.D, s.Runs, s.MinT, s.MaxT = 32, 1, 128, 1024
+	}
+	return s
+}
+
+func runExperiment(t *testing.T, dev Device, s ExperimentSpec) *ExperimentResult {
+	t.Helper()
+	calls := 0
+	r, err := RunExperiment(context.Background(), dev, s, func(done, total int, what string) {
+		calls++
+		if done > total || total < 1 {
+			t.Errorf("progress %d of %d (%s)", done, total, what)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < 2 {
+		t.Errorf("%s: %d progress reports", s.Name, calls)
+	}
+	t.Logf("%s on %s %s in %.1f s: %v", s.Name, r.Backend, r.Adapter, r.Seconds, r.Summary)
+	return r
+}
+
+func table(t *testing.T, r *ExperimentResult, prefix string) *Table {
+	t.Helper()
+	for i := range r.Tables {
+		if strings.HasPrefix(r.Tables[i].Name, prefix) {
+			return &r.Tables[i]
+		}
+	}
+	t.Fatalf("%s: no table %q", r.Experiment, prefix)
+	return nil
+}
+
+// checkExperiments runs every experiment on a device and checks the claims.
+func checkExperiments(t *testing.T, dev Device) {
+	t.Run("equivalence", func(t *testing.T) {
+		r := runExperiment(t, dev, smallExperiment("equivalence"))
+		for _, k := range []string{"linear_attention_max_diff", "delta_rule_max_diff", "softmax_attention_max_diff"} {
+			if v, ok := r.Summary[k]; !ok || v > 1e-4 {
+				t.Errorf("%s = %v, want ≤ 1e-4", k, v)
+			}
+		}
+		abl := table(t, r, "ablation")
+		if len(abl.Rows) != len(ablationPath) {
+			t.Fatalf("%d ablation rows, want %d", len(abl.Rows), len(ablationPath))
+		}
+		for i, row := range abl.Rows {
+			if i > 0 && row[2] < 1e-3 {
+				t.Errorf("ablation step %q changed the output by %v: the toggle did nothing", abl.Labels[i], row[2])
+			}
+			if row[3] > 1e-3 {
+				t.Errorf("ablation step %q: device and CPU differ by %v", abl.Labels[i], row[3])
+			}
+		}
+		if abl.Rows[0][1] > 1e-4 || abl.Rows[len(abl.Rows)-1][1] < 1e-2 {
+			t.Errorf("distance from linear attention: %v at the bare step, %v at the full layer", abl.Rows[0][1], abl.Rows[len(abl.Rows)-1][1])
+		}
+	})
+	t.Run("lanes", func(t *testing.T) {
+		s := smallExperiment("lanes")
+		r := runExperiment(t, dev, s)
+		acc := table(t, r, "recall")
+		if len(acc.Rows) != len(s.Pairs) {
+			t.Fatalf("%d recall rows, want one per setting (%d)", len(acc.Rows), len(s.Pairs))
+		}
+		for _, row := range acc.Rows {
+			n := int(row[0])
+			if n <= s.D && (row[3] != 1 || row[4] != 1) {
+				t.Errorf("%d pairs ≤ d = %d: linear attention %v, delta rule %v, want perfect recall", n, s.D, row[3], row[4])
+			}
+			if n >= 4*s.D && row[4] > 0.5 {
+				t.Errorf("%d pairs in a %d×%d state: delta rule recall %v, want the capacity to show", n, s.D, s.D, row[4])
+			}
+			if n == 8 && row[1] < 0.5 {
+				t.Errorf("TTT-Linear recalls %v of 8 pairs, want ≥ 0.5", row[1])
+			}
+		}
+		// The delta rule overwrites: at the largest n it forgets the oldest pairs first.
+		pq := table(t, r, "per-question")
+		n := len(pq.Rows)
+		var old, recent float64
+		for i := range n / 4 {
+			old += pq.Rows[i][4]
+			recent += pq.Rows[n-1-i][4]
+		}
+		if old <= recent {
+			t.Errorf("delta rule: loss on the oldest quarter %v ≤ the newest %v, want it to forget the old ones", old, recent)
+		}
+	})
+	t.Run("race", func(t *testing.T) {
+		r := runExperiment(t, dev, smallExperiment("race"))
+		if r.Summary["max_diff"] > 1e-4 {
+			t.Errorf("the race's forms differ by %v, want ≤ 1e-4", r.Summary["max_diff"])
+		}
+		want := 4
+		if dev.Name() != "cpu" {
+			want = 8
+		}
+		tab := table(t, r, "race")
+		if len(tab.Rows) != want {
+			t.Fatalf("%d race rows, want %d", len(tab.Rows), want)
+		}
+		for i, row := range tab.Rows {
+			if !(row[0] > 0) {
+				t.Errorf("%s: %v µs per token", tab.Labels[i], row[0])
+			}
+		}
+		if _, ok := r.Summary["dual_over_primal_speedup_"+dev.Name()]; !ok {
+			t.Errorf("no dual/primal ratio for %s", dev.Name())
+		}
+	})
+	t.Run("sweep", func(t *testing.T) {
+		s := smallExperiment("sweep")
+		r := runExperiment(t, dev, s)
+		tab := table(t, r, "mini-batch")
+		if len(tab.Rows) != len(s.Bs) {
+			t.Fatalf("%d sweep points, want one per b (%d)", len(tab.Rows), len(s.Bs))
+		}
+		for i, row := range tab.Rows {
+			if int(row[0]) != s.Bs[i] || !(row[1] > 0) || !(row[2] < row[3]) {
+				t.Errorf("b = %v: %v µs per token, final loss %v against %v at W0: want time > 0 and a loss below W0's", row[0], row[1], row[2], row[3])
+			}
+		}
+	})
+	t.Run("cost", func(t *testing.T) {
+		s := smallExperiment("cost")
+		r := runExperiment(t, dev, s)
+		tab := table(t, r, "cost")
+		if len(tab.Rows) != 4 {
+			t.Fatalf("%d cost points for T = 128…1024, want 4", len(tab.Rows))
+		}
+		if r.Summary["softmax_exponent"] < r.Summary["ttt_exponent"]+0.3 {
+			t.Errorf("time per sequence grows as T^%.2f for softmax attention and T^%.2f for TTT: want softmax's to be clearly steeper", r.Summary["softmax_exponent"], r.Summary["ttt_exponent"])
+		}
+	})
+}
+
+func TestExperimentsCPU(t *testing.T) { checkExperiments(t, CPU{}) }
+
+func TestExperimentsGPU(t *testing.T) { checkExperiments(t, openGPU(t)) }
+
+func TestExperimentCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	reports := 0
+	_, err := RunExperiment(ctx, CPU{}, smallExperiment("lanes"), func(done, total int, _ string) {
+		reports++
+		if done == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v, want context.Canceled", err)
+	}
+	if reports != 2 {
+		t.Errorf("the run went on for %d reports after the cancel at 2", reports)
+	}
+}
+
+func TestExperimentSpecErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		query, field string
+	}{
+		{"exp=magic", "experiment.name"},
+		{"exp=race&x.d=0", "experiment.d"},
+		{"exp=race&x.d=NaN", "experiment.d"},
+		{"exp=race&x.t=1e9", "experiment.t"},
+		{"exp=race&x.t=16384", "experiment.t"},
+		{"exp=lanes&x.runs=3", "experiment.runs"},
+		{"exp=cost&x.t=64", "experiment.t"},
+		{"exp=race&x.runs=0", "experiment.runs"},
+		{"exp=equivalence&x.t=65", "experiment.t"},
+		{"exp=equivalence&x.b=4", "experiment.b"},
+		{"exp=lanes&x.pairs=4,x", "experiment.pairs"},
+		{"exp=lanes&x.pairs=100000", "experiment.pairs"},
+		{"exp=sweep&x.bs=0", "experiment.bs"},
+		{"exp=sweep&x.bs=", "experiment.bs"},
+		{"exp=cost&x.max_t=100000", "experiment.max_t"},
+		{"exp=cost&x.min_t=512&x.max_t=256", "experiment.max_t"},
+		{"exp=race&x.seed=-1", "experiment.seed"},
+	} {
+		q, _ := url.ParseQuery(tc.query)
+		_, err := ExperimentFromQuery(q)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("ExperimentFromQuery(%q) = %v; want an error naming %s", tc.query, err, tc.field)
+		}
+	}
+	if _, err := RunExperiment(context.Background(), CPU{}, ExperimentSpec{Name: "race"}, nil); err == nil || !strings.Contains(err.Error(), "experiment.d") {
+		t.Errorf("running an empty race spec: %v, want an error naming experiment.d", err)
+	}
+}
+
+func TestExperimentQueryRoundTrip(t *testing.T) {
+	for _, name := range Experiments {
+		for _, s := range []ExperimentSpec{DefaultExperiment(name), smallExperiment(name)} {
+			s.Seed = 7
+			q := url.Values{}
+			s.Query(q)
+			got, err := ExperimentFromQuery(q)
+			if err != nil {
+				t.Fatalf("%s: %v", q.Encode(), err)
+			}
+			if !reflect.DeepEqual(*got, s) {
+				t.Errorf("ExperimentFromQuery(%q) = %+v; want %+v", q.Encode(), *got, s)
+			}
+		}
+	}
+}
+
+func TestExperimentExport(t *testing.T) {
+	r := runExperiment(t, CPU{}, smallExperiment("sweep"))
+	rows, err := csv.NewReader(strings.NewReader(string(r.CSV()))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1 + len(r.Summary)
+	for _, tb := range r.Tables {
+		want += len(tb.Rows) * len(tb.Columns)
+	}
+	if len(rows) != want || strings.Join(rows[0], ",") != "experiment,table,row,column,value" {
+		t.Fatalf("CSV: %d lines, header %v; want %d", len(rows), rows[0], want)
+	}
+	if rows[1][0] != "sweep" || rows[1][2] != "b = 1" || rows[1][3] != "b" || rows[1][4] != "1" {
+		t.Errorf("first CSV record %v", rows[1])
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back ExperimentResult
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back.Tables, r.Tables) {
+		t.Errorf("JSON round trip: %v", err)
+	}
+}
+
+func TestExperimentScenarioJSON(t *testing.T) {
+	s, err := DecodeJSON([]byte(`{"experiment": {"name": "race", "d": 16, "t": 64, "b": 8, "runs": 1, "seed": 2}}`))
+	if err != nil || s.Experiment == nil || s.Experiment.T != 64 {
+		t.Fatalf("DecodeJSON of a race scenario = %+v, %v", s.Experiment, err)
+	}
+	for body, field := range map[string]string{
+		`{"experiment": {"name": "race", "d": 16, "t": 64, "b": 8, "runs": 0}}`:                     "experiment.runs",
+		`{"experiment": {"name": "race", "d": "big"}}`:                                              "experiment.d",
+		`{"experiment": {"name": "lanes", "d": 16, "pairs": [4], "colour": 1}}`:                     "colour",
+		`{"experiment": {"name": "cost", "d": 16, "b": 16, "runs": 1, "min_t": 64, "max_t": 9000}}`: "experiment.max_t",
+	} {
+		_, err := DecodeJSON([]byte(body))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("DecodeJSON(%s) = %v; want an error naming %s", body, err, field)
+		}
+	}
+}
+
+func TestParseExperiment(t *testing.T) {
+	s, err := ParseExperiment("sweep", []byte(`{"t": 64, "bs": [2, 4], "runs": 1}`))
+	if err != nil || s.T != 64 || !reflect.DeepEqual(s.Bs, []int{2, 4}) || s.D != DefaultExperiment("sweep").D {
+		t.Fatalf("ParseExperiment = %+v, %v", s, err)
+	}
+	for _, tc := range []struct{ name, params, field string }{
+		{"magic", ``, "experiment.name"},
+		{"race", `{"t": "long"}`, "experiment.t"},
+		{"race", `{"colour": 1}`, "experiment.colour"},
+		{"race", `{"name": "cost"}`, "experiment.name"},
+		{"race", `{"t": 1e12}`, "experiment.t"},
+		{"race", `[1]`, "experiment"},
+		{"cost", `{"max_t": 100000}`, "experiment.max_t"},
+		{"race", `{"d": null}`, "experiment.d"},
+	} {
+		_, err := ParseExperiment(tc.name, []byte(tc.params))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("ParseExperiment(%q, %s) = %v; want an error naming %s", tc.name, tc.params, err, tc.field)
+		}
+	}
+}
+
+func TestSessionExperimentDevice(t *testing.T) {
+	ss, err := NewSession(Default(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ss.Loop()
+	if dev, err := ss.ExperimentDevice("auto"); err != nil || dev.Name() != "cpu" {
+		t.Errorf("auto without a GPU: %v, %v", dev, err)
+	}
+	if _, err := ss.ExperimentDevice("gpu"); err == nil || !strings.Contains(err.Error(), "no usable GPU") {
+		t.Errorf("gpu without one: %v", err)
+	}
+	if _, err := ss.ExperimentDevice("tpu"); err == nil || !strings.Contains(err.Error(), "backend") {
+		t.Errorf("an unknown backend: %v", err)
+	}
+}
