@@ -4,6 +4,7 @@
 //	ttt check  [-gpu]
 //	ttt bench  [-backend cpu|gpu] [-form F|all] [-model linear|mlp] [-T N] [-d N] [-heads N] [-b N] [-runs N] [-json]
 //	ttt stream [-T N] [-d N] [-b N] [-model linear|mlp]
+//	ttt train  [-mixer ttt-linear|attention|linear-attention] [-steps N] [-out FILE] [-checkpoint FILE [-resume]] [-eval FILE]
 package main
 
 import (
@@ -19,6 +20,7 @@ commands:
   check    the ladder: every form and backend against the float64 reference cases
   bench    tokens per second of each form on seeded random inputs
   stream   a short streamed run, token by token, in the terminal
+  train    train a character-level TTT language model on Moby-Dick (or score saved weights)
   serve    the site: the page, the scenario API and oEmbed, on 127.0.0.1:8080
 
 Run 'ttt <command> -h' for its flags.
@@ -35,6 +37,7 @@ func main() {
 		"bench":  bench,
 		"stream": stream,
 		"serve":  serve,
+		"train":  train,
 	}
 	name := os.Args[1]
 	run, ok := cmds[name]
