@@ -32,9 +32,10 @@ type LMPred struct {
 // come next, and (through its heads) every layer's and head's W. It is not
 // safe for concurrent use (LMSession serialises it).
 type LMRun struct {
-	Model  *lm.Model
-	Text   []rune
-	Tokens []int
+	Model     *lm.Model
+	ModelName string // "pretrained" or "untrained" (LoadLM), for the page
+	Text      []rune
+	Tokens    []int
 
 	dev    Device
 	reason string // why the device is what it is (fallbacks)

@@ -275,11 +275,11 @@ func TestLMSession(t *testing.T) {
 	if err := ss.ProbeGPU(); err != nil {
 		t.Fatal(err)
 	}
-	ls := NewLMSession(ss, func() (*lm.Model, error) { return m, nil })
+	ls := NewLMSession(ss, func(string) (*lm.Model, error) { return m, nil })
 	if err := ls.Advance(1); err == nil {
 		t.Error("Advance before Start: no error")
 	}
-	if err := ls.Start(lmPrompt, "gpu"); err != nil {
+	if err := ls.Start(lmPrompt, "gpu", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := ls.Advance(20); err != nil {
@@ -307,17 +307,23 @@ func TestLMSession(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil || s.T != 30 || len(s.ProbsTop) != n || s.BitsPerChar == nil || len(s.Weights[1][3].W) != m.Config.HeadSize()*m.Config.HeadSize() {
 		t.Fatalf("state: %v, %.200s", err, b)
 	}
-	if err := ls.Start("x", "cpu"); err == nil || !strings.Contains(err.Error(), "at least 2") {
+	if err := ls.Start("x", "cpu", "test"); err == nil || !strings.Contains(err.Error(), "at least 2") {
 		t.Errorf("Start with one character: %v", err)
 	}
-	if err := ls.Start(lmPrompt, "tpu"); err == nil {
+	if err := ls.Start(lmPrompt, "tpu", "test"); err == nil {
 		t.Error("Start on backend tpu: no error")
 	}
 
 	_, loadErr := PretrainedLM()
-	broken := NewLMSession(ss, PretrainedLM)
-	if err := broken.Start(lmPrompt, "cpu"); (err == nil) != (loadErr == nil) || (err != nil && err.Error() != loadErr.Error()) {
-		t.Errorf("Start with PretrainedLM = %v, want %v", err, loadErr)
+	page := NewLMSession(ss, LoadLM)
+	if err := page.Start(lmPrompt, "cpu", "pretrained"); (err == nil) != (loadErr == nil) || (err != nil && err.Error() != loadErr.Error()) {
+		t.Errorf("Start with the pretrained model = %v, want %v", err, loadErr)
+	}
+	if err := page.Start(lmPrompt, "cpu", "untrained"); err != nil {
+		t.Errorf("Start with the untrained model: %v", err)
+	}
+	if err := page.Start(lmPrompt, "cpu", "gpt"); err == nil || !strings.Contains(err.Error(), `unknown model "gpt"`) {
+		t.Errorf("Start with model gpt: %v", err)
 	}
 }
 
@@ -334,8 +340,8 @@ func TestGPULMSessionLosesDevice(t *testing.T) {
 	if err := ss.ProbeGPU(); err != nil {
 		t.Fatal(err)
 	}
-	ls := NewLMSession(ss, func() (*lm.Model, error) { return m, nil })
-	if err := ls.Start(lmPrompt, "auto"); err != nil {
+	ls := NewLMSession(ss, func(string) (*lm.Model, error) { return m, nil })
+	if err := ls.Start(lmPrompt, "auto", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := ls.Advance(40); err != nil {

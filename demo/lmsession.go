@@ -17,12 +17,12 @@ const lmChunk = 16
 // stepping goroutine (every change goes through Session.Do), so the model
 // and the layer demo share one GPU device and never use it at once.
 type LMSession struct {
-	ss    *Session
-	load  func() (*lm.Model, error)
-	model *lm.Model
-	run   *LMRun
-	err   string
-	frame atomic.Pointer[LMFrame]
+	ss     *Session
+	load   func(name string) (*lm.Model, error)
+	models map[string]*lm.Model
+	run    *LMRun
+	err    string
+	frame  atomic.Pointer[LMFrame]
 	// OnFrame, if set, is called from the stepping goroutine after every new frame.
 	OnFrame func(*LMFrame)
 }
@@ -38,21 +38,23 @@ type LMFrame struct {
 	Layers, H   int
 	D           int              // head size d
 	W           [][]*ttt.Weights // [layer][head] W after Pos characters
+	Model       string           // "pretrained" or "untrained"
 	Backend     string
 	Adapter     string
 	Reason      string
 	Error       string
 }
 
-// NewLMSession adds the language model to a session; load gives the model
-// (PretrainedLM in the page), called once, when the mode is first used.
-func NewLMSession(ss *Session, load func() (*lm.Model, error)) *LMSession {
-	return &LMSession{ss: ss, load: load}
+// NewLMSession adds the language model to a session; load gives a model by
+// name (LoadLM in the page), once per name, when it is first asked for.
+func NewLMSession(ss *Session, load func(name string) (*lm.Model, error)) *LMSession {
+	return &LMSession{ss: ss, load: load, models: map[string]*lm.Model{}}
 }
 
-// Start reads text from its start on a backend ("auto", "gpu" or "cpu"),
-// replacing any previous text. It reads nothing yet: Advance does.
-func (ls *LMSession) Start(text, backend string) error {
+// Start reads text from its start with a model (a name for load) on a
+// backend ("auto", "gpu" or "cpu"), replacing any previous text. It reads
+// nothing yet: Advance does.
+func (ls *LMSession) Start(text, backend, model string) error {
 	if backend == "webgpu" {
 		backend = "gpu"
 	}
@@ -63,18 +65,20 @@ func (ls *LMSession) Start(text, backend string) error {
 		return err
 	}
 	return ls.do(func() error {
-		if ls.model == nil {
-			m, err := ls.load()
-			if err != nil {
+		m := ls.models[model]
+		if m == nil {
+			var err error
+			if m, err = ls.load(model); err != nil {
 				return err
 			}
-			ls.model = m
+			ls.models[model] = m
 		}
 		dev, reason := ls.ss.deviceFor(Scenario{Backend: backend, Model: "linear", Form: "stream"})
-		r, err := NewLMRun(ls.model, text, dev, reason)
+		r, err := NewLMRun(m, text, dev, reason)
 		if err != nil {
 			return err
 		}
+		r.ModelName = model
 		if ls.run != nil {
 			ls.run.Close()
 		}
@@ -164,7 +168,7 @@ func (ls *LMSession) publish() {
 	c := r.Model.Config
 	f := &LMFrame{
 		Done: r.Done(), Pos: r.Pos(), Top: r.Top, Loss: r.Loss, BitsPerChar: r.BitsPerChar(),
-		Layers: c.Layers, H: c.H, D: c.HeadSize(), Error: ls.err,
+		Layers: c.Layers, H: c.H, D: c.HeadSize(), Model: r.ModelName, Error: ls.err,
 	}
 	for _, ch := range r.Text {
 		f.Text = append(f.Text, string(ch))

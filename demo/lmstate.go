@@ -9,6 +9,7 @@ import (
 // LMState is the language model's run as window.ttt reports it (ttt.lm,
 // ttt.lmState): numbers, not pixels.
 type LMState struct {
+	Model       string      `json:"model"` // "pretrained" or "untrained"
 	Backend     string      `json:"backend"`
 	Adapter     string      `json:"adapter"`
 	Reason      string      `json:"reason"`
@@ -35,7 +36,7 @@ type LMHeadW struct {
 // State is the frame as window.ttt reports it, with W when asked.
 func (f *LMFrame) State(withW bool) LMState {
 	s := LMState{
-		Backend: f.Backend, Adapter: f.Adapter, Reason: f.Reason, Tokens: f.Text,
+		Model: f.Model, Backend: f.Backend, Adapter: f.Adapter, Reason: f.Reason, Tokens: f.Text,
 		Done: f.Done, T: f.Pos, ProbsTop: f.Top, Loss: f.Loss,
 		Layers: f.Layers, Heads: f.H, D: f.D, Error: f.Error,
 	}
