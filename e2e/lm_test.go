@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -289,4 +290,32 @@ func phraseLoss(loss []float64, prompt string) (first, second float64) {
 		return math.NaN(), math.NaN()
 	}
 	return mean(at[0]), mean(at[1])
+}
+
+// TestLMPageBench times the LM mode per character in Chromium, on
+// SwiftShader's WebGPU and on the CPU backend, over a 1,000-character text
+// (ttt.lm end to end: the page's chunks, frames and readbacks included).
+// It runs only when TTT_BROWSER_BENCH=1:
+//
+//	TTT_BROWSER_BENCH=1 go test -run TestLMPageBench -v ./e2e
+func TestLMPageBench(t *testing.T) {
+	if os.Getenv("TTT_BROWSER_BENCH") != "1" {
+		t.Skip("set TTT_BROWSER_BENCH=1 to time the LM mode in Chromium")
+	}
+	srv := servePage(t)
+	ctx := browser(t, true)
+	if r := open(t, ctx, srv.URL+"/?autoplay=0"); r.Backend != "webgpu" {
+		t.Fatalf("no WebGPU: %s", r.Reason)
+	}
+	model := "pretrained"
+	if _, err := demo.PretrainedLM(); err != nil {
+		model = "untrained"
+	}
+	text := strings.Repeat("Call me Ishmael. Some years ago, never mind how long precisely. ", 16)[:1000]
+	for _, be := range []string{"webgpu", "cpu", "webgpu", "cpu"} { // the first of each warms up
+		start := time.Now()
+		s := eval[lmState](t, ctx, fmt.Sprintf(`ttt.lm(%s, {backend: %q, model: %q})`, jsString(text), be, model))
+		took := time.Since(start)
+		t.Logf("%s model on %s (%s): %d characters in %v, %.2f ms a character", model, s.Backend, s.Adapter, s.Done, took.Round(time.Millisecond), took.Seconds()*1000/float64(s.Done))
+	}
 }
