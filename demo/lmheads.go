@@ -47,7 +47,7 @@ func (h *lmHeads) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) 
 	h.lr = append(h.lr, lr...)
 	err := guard(func() error { return h.inner.Step(z, losses, q, k, v, lr) })
 	if err != nil && !h.onCPU {
-		if ferr := h.run.toCPU(fmt.Sprintf("the %s backend failed at character %d, so the model moved to the CPU: %v", h.run.dev.Name(), h.n, err)); ferr != nil {
+		if ferr := h.run.toCPU(fmt.Sprintf("the %s backend failed at character %d, so the model moved to the CPU: %v", h.run.dev.Name(), h.n+1, err)); ferr != nil {
 			return ferr
 		}
 		err = h.inner.Step(z, losses, q, k, v, lr)

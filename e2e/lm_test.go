@@ -240,6 +240,23 @@ func TestLMPage(t *testing.T) {
 		}
 	})
 
+	t.Run("device loss", func(t *testing.T) {
+		// The device goes while the text is read (between two chunks of
+		// characters): the rest is read on the CPU, the run says why, and
+		// the numbers are the native forward's.
+		s := eval[lmState](t, ctx, fmt.Sprintf(`(async () => {
+			const run = ttt.lm(%s, {backend: "webgpu", model: %q});
+			await new Promise((r) => setTimeout(r, 1500));
+			await ttt.simulateDeviceLoss();
+			return await run;
+		})()`, jsString(prompt), model))
+		if s.Backend != "cpu" || !strings.Contains(s.Reason, "moved to the CPU") || s.Done != len([]rune(prompt)) {
+			t.Fatalf("after the loss: %s, %d characters, reason %q", s.Backend, s.Done, s.Reason)
+		}
+		t.Logf("after the loss: %s", s.Reason)
+		checkLM(t, s, ref)
+	})
+
 	t.Run("url", func(t *testing.T) {
 		text := "Call me Ishmael. Call me Ishmael."
 		open(t, ctx, srv.URL+"/?autoplay=0&mode=lm&lmmodel="+model+"&text="+url.QueryEscape(text))

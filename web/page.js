@@ -90,7 +90,8 @@
     setCheck: (on) => call("setCheck", !!on),
     setView: (v) => call("setView", Object.assign(currentView(), v || {})),
     simulateDeviceLoss: () => call("simulateDeviceLoss"),
-    lm: (text, opts) => call("lm", String(text), JSON.stringify(opts || {})),
+    // After ready: until the GPU is probed, every run starts on the CPU.
+    lm: (text, opts) => ready.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
     lmSeek: (t) => call("lmSeek", t),
     setMode: (mode) => call("setMode", String(mode)),
     lmState: (opts) => {
