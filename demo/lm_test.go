@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"tttexplainer/ttt"
 	"tttexplainer/ttt/lm"
@@ -306,6 +307,24 @@ func TestLMSession(t *testing.T) {
 	var s LMState
 	if err := json.Unmarshal(b, &s); err != nil || s.T != 30 || len(s.ProbsTop) != n || s.BitsPerChar == nil || len(s.Weights[1][3].W) != m.Config.HeadSize()*m.Config.HeadSize() {
 		t.Fatalf("state: %v, %.200s", err, b)
+	}
+	// A new text while one is read: the old reading stops and says why.
+	if err := ls.Start(strings.Repeat(lmPrompt, 50)[:MaxLMText], "cpu", "test"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- ls.Advance(0) }()
+	for ls.Frame().Done == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := ls.Start(lmPrompt, "cpu", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "replaced") {
+		t.Errorf("Advance while a new text starts: %v, want an error saying it was replaced", err)
+	}
+	if f := ls.Frame(); f.Done != 0 || len(f.Text) != len([]rune(lmPrompt)) {
+		t.Errorf("after the new text: %d of %d characters read", f.Done, len(f.Text))
 	}
 	if err := ls.Start("x", "cpu", "test"); err == nil || !strings.Contains(err.Error(), "at least 2") {
 		t.Errorf("Start with one character: %v", err)

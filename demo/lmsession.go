@@ -93,11 +93,17 @@ func (ls *LMSession) Advance(n int) error {
 	if n <= 0 {
 		n = math.MaxInt
 	}
+	var run *LMRun
 	for n > 0 {
 		more := false
 		err := ls.do(func() error {
 			if ls.run == nil {
 				return errors.New("lm: no text: start one first")
+			}
+			if run == nil {
+				run = ls.run
+			} else if run != ls.run {
+				return errors.New("lm: a new text replaced this one while it was read")
 			}
 			for i := 0; i < min(n, lmChunk); i++ {
 				ok, err := ls.run.Step()
