@@ -46,7 +46,9 @@ func (v *lmView) draw(g *game, screen *ebiten.Image) {
 	predW := math.Min(g.px(260), (W-2*pad)*0.32)
 	rest := H - y - status - pad
 	v.drawPrediction(g, screen, pad, y, predW, rest)
-	v.drawWeights(g, screen, pad+predW+g.px(16), y, W-2*pad-predW-g.px(16), rest)
+	used := v.drawWeights(g, screen, pad+predW+g.px(16), y, W-2*pad-predW-g.px(16), rest*0.7)
+	used = max(used, g.px(18+20+float64(demo.LMTop)*22+30))
+	v.drawLossChart(g, screen, pad, y+used+g.px(8), W-2*pad, rest-used-g.px(8))
 	s := v.hover
 	if s == "" {
 		s = fmt.Sprintf("character %d of %d · %s", f.Pos, len(f.Text), lmBackendLabel(f))
@@ -206,11 +208,12 @@ func (v *lmView) drawPrediction(g *game, dst *ebiten.Image, x0, y0, w, h float64
 }
 
 // drawWeights draws every layer's and head's W as heat maps, a row of
-// heads per layer, with the heat-map code of the layer view.
-func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) {
+// heads per layer, with the heat-map code of the layer view, in at most h
+// device pixels; it returns the height it used.
+func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	f, th := v.f, g.th
 	if len(f.W) == 0 || len(f.W[0]) == 0 {
-		return
+		return 0
 	}
 	var all []*ttt.Weights
 	for _, l := range f.W {
@@ -245,4 +248,47 @@ func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) {
 			}})
 		}
 	}
+	return g.px(18) + float64(L)*(label+d*cell+g.px(8))
+}
+
+// drawLossChart draws the next character's loss over the text, smoothed
+// over 8 characters: where the model reads a phrase it has learnt, the
+// curve dips.
+func (v *lmView) drawLossChart(g *game, dst *ebiten.Image, x0, y0, w, h float64) {
+	f, th := v.f, g.th
+	if h < g.px(60) || len(f.Loss) < 2 {
+		return
+	}
+	const k = 8
+	g.tx.draw(dst, g.fit(fmt.Sprintf("loss of each character −ln p (nats), smoothed over %d characters; the grey line is a uniform guess, ln %d", k, utf8.RuneCountInString(lm.Vocab)), g.px(12), w), x0, y0, g.px(12), th.muted, false)
+	top := y0 + g.px(20)
+	ch := h - g.px(20) - g.px(6)
+	axis := g.px(30)
+	cx0, cw := x0+axis, w-axis
+	vector.DrawFilledRect(dst, float32(cx0), float32(top), float32(cw), float32(ch), th.panel, false)
+	sm := smooth(f.Loss, k)
+	ymax := niceCeil(lossTopLM * 1.15)
+	for i := 0; i <= 2; i++ {
+		val := ymax * float64(i) / 2
+		yy := top + ch - ch*float64(i)/2
+		vector.StrokeLine(dst, float32(cx0), float32(yy), float32(cx0+cw), float32(yy), float32(g.px(1)), th.grid, false)
+		g.tx.draw(dst, fmt.Sprintf("%.2g", val), x0, yy-g.px(8), g.px(11), th.muted, false)
+	}
+	n := len(f.Text) - 1 // losses of characters 1 … n
+	xOf := func(i int) float64 { return cx0 + cw*float64(i)/float64(max(1, n-1)) }
+	yOf := func(val float64) float64 { return top + ch - ch*math.Min(val, ymax)/ymax }
+	yu := yOf(lossTopLM)
+	vector.StrokeLine(dst, float32(cx0), float32(yu), float32(cx0+cw), float32(yu), float32(g.px(1)), th.w0, false)
+	g.polyline(dst, sm, xOf, yOf, th.before)
+	if f.Pos > 1 {
+		xx := xOf(min(f.Pos-2, n-1))
+		vector.StrokeLine(dst, float32(xx), float32(top), float32(xx), float32(top+ch), float32(g.px(1.5)), th.cursor, true)
+	}
+	v.hits = append(v.hits, hit{image.Rect(int(cx0), int(top), int(cx0+cw), int(top+ch)), func(x, _ int) string {
+		i := int(math.Round((float64(x) - cx0) / cw * float64(max(1, n-1))))
+		if i < 0 || i >= len(sm) {
+			return ""
+		}
+		return v.charInfo(i+1) + fmt.Sprintf(" · smoothed %.3f", sm[i])
+	}})
 }
