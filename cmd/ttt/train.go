@@ -21,7 +21,7 @@ func train(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a bad flag is one error line, not the usage
 	def, dt := lm.DefaultConfig(lm.TTTLinear), lm.DefaultTrain()
-	mixer := fs.String("mixer", string(lm.TTTLinear), "sequence layer: ttt-linear, attention or linear-attention")
+	mixer := fs.String("mixer", string(lm.TTTLinear), "sequence layer: ttt-linear, ttt-mlp, attention or linear-attention")
 	data := fs.String("data", lm.DataPath, "training text (UTF-8)")
 	out := fs.String("out", "", "write the trained weights here (safetensors)")
 	evalPath := fs.String("eval", "", "score these weights on the validation split instead of training")
@@ -68,7 +68,8 @@ func train(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		c := lm.Config{Mixer: mx, Vocab: len([]rune(lm.Vocab)), D: *D, H: *heads, Layers: *layers, FFN: *ffn, B: *mb, Context: *context, BaseLR: def.BaseLR, RopeTheta: def.RopeTheta}
+		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
+		c.D, c.H, c.Layers, c.FFN, c.B, c.Context = *D, *heads, *layers, *ffn, *mb, *context
 		if m, err = lm.New(c, *seed); err != nil {
 			return err
 		}

@@ -68,7 +68,6 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"train", "-heads", "3"}, "heads H = 3"},
 		{[]string{"train", "-context", "1"}, "context = 1"},
 		{[]string{"train", "-lr", "-1"}, "learning rate -1"},
-		{[]string{"train", "-mixer", "ttt-mlp"}, "ttt-mlp is not implemented"},
 		{[]string{"train", "-mixer", "rnn"}, `unknown mixer "rnn"`},
 		{[]string{"train", "-data", filepath.Join(dir, "missing.txt")}, "training text"},
 		{[]string{"train", "-data", foreign}, `character 'ï'`},

@@ -1,5 +1,7 @@
 package lm
 
+import "tttexplainer/ttt"
+
 // backward adds ∂L/∂θ to g for L = scale · Σ_t w.loss[t], after forward
 // with the same tokens and targets. Each op's backward is its forward's
 // twin, in reverse order (llm.c style).
@@ -78,7 +80,7 @@ func (m *Model) mixerBackward(w *work, b *blockCache, bp, gb *BlockParams, T int
 		clear(dK)
 		clear(dV)
 		switch c.Mixer {
-		case TTTLinear:
+		case TTTLinear, TTTMLP:
 			m.tttHeadBackward(w, b, bp, gb, h, dZh, dQ, dK, dV, hq, hk, hv, T)
 		case Attention:
 			attentionBackward(dQ, dK, dV, dZh, b.P[h*T*T:(h+1)*T*T], hq, hk, hv, w.dp, T, d)
@@ -117,17 +119,30 @@ func (m *Model) tttHeadBackward(w *work, b *blockCache, bp, gb *BlockParams, h i
 	clear(dW)
 	hd := m.head(bp, h)
 	g := &innerGrads{gamma: gb.Gamma[h*d : (h+1)*d], beta: gb.Beta[h*d : (h+1)*d], tau: gb.Tau}
-	start := w.start
+	start, size := w.start, c.stateSize()
 	last := (T - 1) / B
 	for k := last; k >= 0; k-- {
 		t0 := k * B
 		n := min(B, T-t0)
-		copy(start, b.Ws[(h*nmb+k)*(d*d+d):(h*nmb+k+1)*(d*d+d)])
+		copy(start, b.Ws[(h*nmb+k)*size:(h*nmb+k+1)*size])
 		r := func(s []float32) []float32 { return s[t0*d : (t0+n)*d] }
-		hd.backward(w.inner, g, dW[:d*d], dW[d*d:], start[:d*d], start[d*d:], r(Q), r(K), r(V), lr[t0:t0+n], r(dZ), r(dQ), r(dK), r(dV), dlr[t0:t0+n], n)
+		if c.Mixer == TTTMLP {
+			hd.backwardMLP(w.mlp, g, mlpView(dW, d), mlpView(start, d), r(Q), r(K), r(V), lr[t0:t0+n], r(dZ), r(dQ), r(dK), r(dV), dlr[t0:t0+n], n)
+		} else {
+			hd.backward(w.inner, g, dW[:d*d], dW[d*d:], start[:d*d], start[d*d:], r(Q), r(K), r(V), lr[t0:t0+n], r(dZ), r(dQ), r(dK), r(dV), dlr[t0:t0+n], n)
+		}
 	}
-	addTo(gb.W0[h*d*d:(h+1)*d*d], dW[:d*d])
-	addTo(gb.B0[h*d:(h+1)*d], dW[d*d:])
+	if c.Mixer == TTTMLP {
+		hid := ttt.Hidden(d)
+		s := mlpView(dW, d)
+		addTo(gb.W1[h*d*hid:(h+1)*d*hid], s.W1)
+		addTo(gb.B1[h*hid:(h+1)*hid], s.b1)
+		addTo(gb.W2[h*hid*d:(h+1)*hid*d], s.W2)
+		addTo(gb.B2[h*d:(h+1)*d], s.b2)
+	} else {
+		addTo(gb.W0[h*d*d:(h+1)*d*d], dW[:d*d])
+		addTo(gb.B0[h*d:(h+1)*d], dW[d*d:])
+	}
 	// lr_t = base_lr · σ(a1_t·θ_lr + b_lr) / d.
 	thetaLR, dThetaLR := bp.ThetaLR[h*D:(h+1)*D], gb.ThetaLR[h*D:(h+1)*D]
 	for t := 0; t < T; t++ {

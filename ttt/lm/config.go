@@ -7,21 +7,19 @@ type Mixer string
 
 const (
 	TTTLinear       Mixer = "ttt-linear"       // the TTT layer with TTT-Linear heads
+	TTTMLP          Mixer = "ttt-mlp"          // the TTT layer with TTT-MLP heads (hidden 4d)
 	Attention       Mixer = "attention"        // causal softmax attention (the Transformer baseline)
 	LinearAttention Mixer = "linear-attention" // causal linear attention, φ = elu+1 (a fixed-size-state baseline)
 )
 
 // ParseMixer reads a mixer name.
 func ParseMixer(s string) (Mixer, error) {
-	for _, m := range []Mixer{TTTLinear, Attention, LinearAttention} {
+	for _, m := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention} {
 		if string(m) == s {
 			return m, nil
 		}
 	}
-	if s == "ttt-mlp" {
-		return "", fmt.Errorf("mixer ttt-mlp is not implemented for training yet (want ttt-linear, attention or linear-attention)")
-	}
-	return "", fmt.Errorf("unknown mixer %q (want ttt-linear, attention or linear-attention)", s)
+	return "", fmt.Errorf("unknown mixer %q (want ttt-linear, ttt-mlp, attention or linear-attention)", s)
 }
 
 // Config is a model's shape. Every block is
@@ -44,10 +42,19 @@ type Config struct {
 	RopeTheta float64
 }
 
-// DefaultConfig is the model the committed weights were trained with.
+// DefaultConfig is the model the committed weights were trained with, and
+// the same sizes for the other mixers. TTT-MLP's inner base learning rate is
+// 0.1, TTT-Linear's 1 (ttt-spec §2.4).
 func DefaultConfig(m Mixer) Config {
-	return Config{Mixer: m, Vocab: len(Vocab), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000}
+	c := Config{Mixer: m, Vocab: len(vocabRunes), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000}
+	if m == TTTMLP {
+		c.BaseLR = 0.1
+	}
+	return c
 }
+
+// TTT reports whether the mixer is a TTT layer (TTT-Linear or TTT-MLP).
+func (m Mixer) TTT() bool { return m == TTTLinear || m == TTTMLP }
 
 // HeadSize is d = D/H.
 func (c Config) HeadSize() int { return c.D / c.H }
@@ -93,7 +100,7 @@ func (c Config) Validate() error {
 // takes no rotation.
 func (c Config) ropePeriod() int {
 	switch c.Mixer {
-	case TTTLinear:
+	case TTTLinear, TTTMLP:
 		return c.B
 	case Attention:
 		return c.Context

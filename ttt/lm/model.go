@@ -26,7 +26,7 @@ type blockCache struct {
 	r1, r2    []float32 // [T] reciprocal RMS
 	Q, K, V   []float32 // [H,T,d] head views after RoPE
 	sig, lr   []float32 // [H,T] TTT η gate σ(·) and lr_t
-	Ws        []float32 // [H, mini-batches, d·d + d] TTT W⁰, b⁰ at each mini-batch start
+	Ws        []float32 // [H, mini-batches, state] TTT inner weights at each mini-batch start
 	P         []float32 // [H,T,T] attention probabilities or linear-attention scores
 	den       []float32 // [H,T] linear-attention normaliser
 	fq, fk    []float32 // [H,T,d] φ(Q), φ(K)
@@ -47,6 +47,7 @@ type work struct {
 	probs  []float32 // [T,V]
 	loss   []float32 // [T]
 	inner  *innerWork
+	mlp    *mlpWork
 
 	// backward scratch
 	dx, da, dZ, dPq, dPk, dPv []float32 // [T,D]
@@ -54,7 +55,7 @@ type work struct {
 	dF1, dF2                  []float32 // [T,F]
 	dlogits                   []float32 // [T,V]
 	dlr, dp                   []float32 // [T]
-	dW, start                 []float32 // [d·d + d]
+	dW, start                 []float32 // [state]: one head's inner weights
 	dZh                       []float32 // [T,d]
 	dfq, dfk                  []float32 // [T,d]
 }
@@ -62,17 +63,17 @@ type work struct {
 func newWork(c Config) *work {
 	T, D, H, d, F, V := c.Context, c.D, c.H, c.HeadSize(), c.FFN, c.Vocab
 	f := func(n int) []float32 { return make([]float32, n) }
-	w := &work{c: c, x: f(T * D), aF: f(T * D), rF: f(T), probs: f(T * V), loss: f(T), inner: newInnerWork(c.B, d),
+	w := &work{c: c, x: f(T * D), aF: f(T * D), rF: f(T), probs: f(T * V), loss: f(T), inner: newInnerWork(c.B, d), mlp: newMLPWork(c.B, d),
 		dx: f(T * D), da: f(T * D), dZ: f(T * D), dPq: f(T * D), dPk: f(T * D), dPv: f(T * D),
 		dQ: f(T * d), dK: f(T * d), dV: f(T * d), dF1: f(T * F), dF2: f(T * F), dlogits: f(T * V), dlr: f(T), dp: f(T),
-		dW: f(d*d + d), start: f(d*d + d), dZh: f(T * d), dfq: f(T * d), dfk: f(T * d)}
+		dW: f(c.stateSize()), start: f(c.stateSize()), dZh: f(T * d), dfq: f(T * d), dfk: f(T * d)}
 	for l := 0; l < c.Layers; l++ {
 		b := &blockCache{xIn: f(T * D), a1: f(T * D), r1: f(T), r2: f(T), Q: f(H * T * d), K: f(H * T * d), V: f(H * T * d),
 			Zh: f(H * T * d), Z: f(T * D), Zn: f(T * D), xMid: f(T * D), a2: f(T * D), hg: f(T * F), hu: f(T * F), m: f(T * F)}
 		switch c.Mixer {
-		case TTTLinear:
+		case TTTLinear, TTTMLP:
 			nmb := (T + c.B - 1) / c.B
-			b.sig, b.lr, b.Ws = f(H*T), f(H*T), f(H*nmb*(d*d+d))
+			b.sig, b.lr, b.Ws = f(H*T), f(H*T), f(H*nmb*c.stateSize())
 		case Attention:
 			b.P = f(H * T * T)
 		case LinearAttention:
@@ -156,7 +157,7 @@ func (m *Model) mixerForward(w *work, b *blockCache, bp *BlockParams, T int) {
 	for h := 0; h < H; h++ {
 		hq, hk, hv, hz := b.Q[h*T*d:(h+1)*T*d], b.K[h*T*d:(h+1)*T*d], b.V[h*T*d:(h+1)*T*d], b.Zh[h*T*d:(h+1)*T*d]
 		switch c.Mixer {
-		case TTTLinear:
+		case TTTLinear, TTTMLP:
 			m.tttHeadForward(w, b, bp, h, hz, hq, hk, hv, T)
 		case Attention:
 			attentionForward(hz, b.P[h*T*T:(h+1)*T*T], hq, hk, hv, T, d)
@@ -189,15 +190,45 @@ func (m *Model) tttHeadForward(w *work, b *blockCache, bp *BlockParams, h int, Z
 		lr[t] = c.BaseLR * sig[t] / float32(d)
 	}
 	nmb := (c.Context + B - 1) / B
-	state := w.dW // W [d,d] then b [d], evolving
-	copy(state[:d*d], bp.W0[h*d*d:(h+1)*d*d])
-	copy(state[d*d:], bp.B0[h*d:(h+1)*d])
+	size := c.stateSize()
+	state := w.dW // the head's inner weights, evolving
+	m.initialState(state, bp, h)
 	hd := m.head(bp, h)
 	for k, t0 := 0, 0; t0 < T; k, t0 = k+1, t0+B {
 		n := min(B, T-t0)
-		copy(b.Ws[(h*nmb+k)*(d*d+d):], state)
-		hd.forward(w.inner, Z[t0*d:(t0+n)*d], state[:d*d], state[d*d:], Q[t0*d:(t0+n)*d], K[t0*d:(t0+n)*d], V[t0*d:(t0+n)*d], lr[t0:t0+n], n)
+		copy(b.Ws[(h*nmb+k)*size:], state)
+		r := func(s []float32) []float32 { return s[t0*d : (t0+n)*d] }
+		if c.Mixer == TTTMLP {
+			hd.forwardMLP(w.mlp, r(Z), mlpView(state, d), r(Q), r(K), r(V), lr[t0:t0+n], n)
+		} else {
+			hd.forward(w.inner, r(Z), state[:d*d], state[d*d:], r(Q), r(K), r(V), lr[t0:t0+n], n)
+		}
 	}
+}
+
+// stateSize is the number of floats in one head's inner weights.
+func (c Config) stateSize() int {
+	d := c.HeadSize()
+	if c.Mixer == TTTMLP {
+		return mlpSize(d)
+	}
+	return d*d + d
+}
+
+// initialState copies head h's learned initial inner weights into state.
+func (m *Model) initialState(state []float32, bp *BlockParams, h int) {
+	d := m.Config.HeadSize()
+	if m.Config.Mixer == TTTMLP {
+		hid := ttt.Hidden(d)
+		s := mlpView(state, d)
+		copy(s.W1, bp.W1[h*d*hid:(h+1)*d*hid])
+		copy(s.b1, bp.B1[h*hid:(h+1)*hid])
+		copy(s.W2, bp.W2[h*hid*d:(h+1)*hid*d])
+		copy(s.b2, bp.B2[h*d:(h+1)*d])
+		return
+	}
+	copy(state[:d*d], bp.W0[h*d*d:(h+1)*d*d])
+	copy(state[d*d:], bp.B0[h*d:(h+1)*d])
 }
 
 // meanLoss is the mean of w.loss over the sequence.

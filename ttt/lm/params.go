@@ -3,6 +3,8 @@ package lm
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"tttexplainer/ttt"
 )
 
 // Tensor is one named parameter: a view into its Params' flat buffer.
@@ -34,8 +36,10 @@ type BlockParams struct {
 	// TTT layer only.
 	ThetaLR []float32 // [H,D] η gate per head
 	BLR     []float32 // [H]
-	W0      []float32 // [H,d,d] the inner W every sequence starts from
+	W0      []float32 // [H,d,d] TTT-Linear: the inner W every sequence starts from
 	B0      []float32 // [H,d] and its bias
+	W1, B1  []float32 // [H,d,4d], [H,4d] TTT-MLP: the inner first layer's start
+	W2, B2  []float32 // [H,4d,d], [H,d] and its second layer's
 	Gamma   []float32 // [H,d] LN inside f
 	Beta    []float32 // [H,d]
 	Tau     []float32 // [b] offsets of the 1/i token scale
@@ -75,11 +79,19 @@ func NewParams(c Config) *Params {
 		b.ThetaO = add(pre+"mixer.theta_o", initNormal, true, D, D)
 		b.PostGamma = add(pre+"mixer.post_gamma", initOne, false, D)
 		b.PostBeta = add(pre+"mixer.post_beta", initZero, false, D)
-		if c.Mixer == TTTLinear {
+		if c.Mixer.TTT() {
 			b.ThetaLR = add(pre+"mixer.theta_lr", initNormal, true, H, D)
 			b.BLR = add(pre+"mixer.b_lr", initZero, false, H)
-			b.W0 = add(pre+"mixer.W0", initNormal, true, H, d, d)
-			b.B0 = add(pre+"mixer.b0", initZero, false, H, d)
+			if c.Mixer == TTTLinear {
+				b.W0 = add(pre+"mixer.W0", initNormal, true, H, d, d)
+				b.B0 = add(pre+"mixer.b0", initZero, false, H, d)
+			} else {
+				hid := ttt.Hidden(d)
+				b.W1 = add(pre+"mixer.W1", initNormal, true, H, d, hid)
+				b.B1 = add(pre+"mixer.b1", initZero, false, H, hid)
+				b.W2 = add(pre+"mixer.W2", initNormal, true, H, hid, d)
+				b.B2 = add(pre+"mixer.b2", initZero, false, H, d)
+			}
 			b.Gamma = add(pre+"mixer.ttt_gamma", initOne, false, H, d)
 			b.Beta = add(pre+"mixer.ttt_beta", initZero, false, H, d)
 			b.Tau = add(pre+"mixer.tau", initZero, false, c.B)
@@ -114,7 +126,7 @@ func NewParams(c Config) *Params {
 	re(&p.NormF)
 	for _, b := range p.Blocks {
 		for _, s := range []*[]float32{&b.Norm1, &b.Norm2, &b.ThetaQ, &b.ThetaK, &b.ThetaV, &b.ThetaO, &b.PostGamma, &b.PostBeta,
-			&b.ThetaLR, &b.BLR, &b.W0, &b.B0, &b.Gamma, &b.Beta, &b.Tau, &b.WGate, &b.WUp, &b.WDown} {
+			&b.ThetaLR, &b.BLR, &b.W0, &b.B0, &b.W1, &b.B1, &b.W2, &b.B2, &b.Gamma, &b.Beta, &b.Tau, &b.WGate, &b.WUp, &b.WDown} {
 			re(s)
 		}
 	}

@@ -94,7 +94,7 @@ type Step struct {
 // heads (nil: CPUHeads). Only TTT models stream through heads.
 func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 	c := m.Config
-	if c.Mixer != TTTLinear {
+	if !c.Mixer.TTT() {
 		return nil, fmt.Errorf("lm: a %s model has no TTT heads to stream", c.Mixer)
 	}
 	if newHeads == nil {
@@ -107,7 +107,15 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 		heads, W0 := make([]*ttt.Head, H), make([]*ttt.Weights, H)
 		for h := 0; h < H; h++ {
 			heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: bp.Tau, Eps: normEps}
-			W0[h] = &ttt.Weights{Model: ttt.Linear, D: d, W: append([]float32(nil), bp.W0[h*d*d:(h+1)*d*d]...), B: append([]float32(nil), bp.B0[h*d:(h+1)*d]...)}
+			state := make([]float32, c.stateSize())
+			m.initialState(state, bp, h)
+			if c.Mixer == TTTMLP {
+				heads[h].Model = ttt.MLP
+				s := mlpView(state, d)
+				W0[h] = &ttt.Weights{Model: ttt.MLP, D: d, W1: s.W1, B1: s.b1, W2: s.W2, B2: s.b2}
+			} else {
+				W0[h] = &ttt.Weights{Model: ttt.Linear, D: d, W: state[:d*d], B: state[d*d:]}
+			}
 		}
 		hs, err := newHeads(heads, W0)
 		if err != nil {

@@ -17,7 +17,13 @@ const streamTol = 1e-4
 // forward's (dual form) next-token distribution and loss at every position,
 // across several mini-batches and a ragged end.
 func TestStreamEqualsForward(t *testing.T) {
-	c := tinyConfig(TTTLinear)
+	for _, mixer := range []Mixer{TTTLinear, TTTMLP} {
+		t.Run(string(mixer), func(t *testing.T) { testStreamEqualsForward(t, mixer) })
+	}
+}
+
+func testStreamEqualsForward(t *testing.T, mixer Mixer) {
+	c := tinyConfig(mixer)
 	c.Context = 23
 	rng := rand.New(rand.NewPCG(5, 6))
 	m, _ := New(c, 9)
@@ -49,7 +55,7 @@ func TestStreamEqualsForward(t *testing.T) {
 		t.Fatalf("stream vs forward: maxdiff = %g, want ≤ %g", worst, streamTol)
 	}
 	ws, err := st.Weights()
-	if err != nil || len(ws) != c.Layers || len(ws[0]) != c.H || len(ws[0][0].W) != c.HeadSize()*c.HeadSize() {
+	if err != nil || len(ws) != c.Layers || len(ws[0]) != c.H || ws[0][0].Size() != c.stateSize() {
 		t.Fatalf("Weights() = %d layers, %v", len(ws), err)
 	}
 }
@@ -57,7 +63,13 @@ func TestStreamEqualsForward(t *testing.T) {
 // TestMixerEqualsLayer: the LM's TTT mixer computes what ttt.Layer.Forward
 // computes with the same parameters (Transformer backbone: no share_qk, no gate).
 func TestMixerEqualsLayer(t *testing.T) {
-	c := tinyConfig(TTTLinear)
+	for _, mixer := range []Mixer{TTTLinear, TTTMLP} {
+		t.Run(string(mixer), func(t *testing.T) { testMixerEqualsLayer(t, mixer) })
+	}
+}
+
+func testMixerEqualsLayer(t *testing.T, mixer Mixer) {
+	c := tinyConfig(mixer)
 	c.Context = 19
 	rng := rand.New(rand.NewPCG(7, 8))
 	m, _ := New(c, 10)
@@ -65,11 +77,22 @@ func TestMixerEqualsLayer(t *testing.T) {
 	bp := m.Params.Blocks[0]
 	T, D, H, d := c.Context, c.D, c.H, c.HeadSize()
 	U := randVec(rng, T*D, 1)
-	layer := &ttt.Layer{Model: ttt.Linear, D: D, H: H, B: c.B, ThetaQ: bp.ThetaQ, ThetaK: bp.ThetaK, ThetaV: bp.ThetaV,
+	model := ttt.Linear
+	if mixer == TTTMLP {
+		model = ttt.MLP
+	}
+	layer := &ttt.Layer{Model: model, D: D, H: H, B: c.B, ThetaQ: bp.ThetaQ, ThetaK: bp.ThetaK, ThetaV: bp.ThetaV,
 		RopeTheta: c.RopeTheta, ThetaLR: bp.ThetaLR, BLR: bp.BLR, BaseLR: c.BaseLR, LRMult: 1, Tau: bp.Tau,
 		Gamma: bp.Gamma, Beta: bp.Beta, PostGamma: bp.PostGamma, PostBeta: bp.PostBeta, ThetaO: bp.ThetaO, Eps: normEps}
 	for h := 0; h < H; h++ {
-		layer.W0 = append(layer.W0, &ttt.Weights{Model: ttt.Linear, D: d, W: bp.W0[h*d*d : (h+1)*d*d], B: bp.B0[h*d : (h+1)*d]})
+		state := make([]float32, c.stateSize())
+		m.initialState(state, bp, h)
+		if mixer == TTTMLP {
+			s := mlpView(state, d)
+			layer.W0 = append(layer.W0, &ttt.Weights{Model: ttt.MLP, D: d, W1: s.W1, B1: s.b1, W2: s.W2, B2: s.b2})
+		} else {
+			layer.W0 = append(layer.W0, &ttt.Weights{Model: ttt.Linear, D: d, W: state[:d*d], B: state[d*d:]})
+		}
 	}
 	for _, form := range []ttt.Form{ttt.Primal, ttt.Dual} {
 		want, _, err := layer.Forward(ttt.CPU{}, form, U, T)
