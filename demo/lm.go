@@ -169,9 +169,9 @@ func (r *LMRun) Step() (bool, error) {
 	return true, nil
 }
 
-// lmChars is the number of characters tokens stand for. A model may have
-// more outputs than that (lm.DefaultConfig sizes Vocab in bytes, not
-// characters); those name no character and are never candidates.
+// lmChars is the number of characters tokens stand for. Outputs of a model
+// beyond them (a Config with a larger Vocab) name no character and are
+// never candidates.
 var lmChars = utf8.RuneCountInString(lm.Vocab)
 
 // topK returns the k most likely characters of probs [V], ties by index.

@@ -17,17 +17,10 @@ import (
 // mini-batches long and ending in a partial one.
 const lmPrompt = "Call me Ishmael. Some years ago, never mind how long. Call me Ishmael. Some years ago"
 
-// testLM is the model the tests run: the trained one when this build embeds
-// it, else the package's initialisation at a fixed seed (the agreement of
-// backends does not depend on training).
+// testLM is the model the tests run: the page's, trained.
 func testLM(t *testing.T) *lm.Model {
 	t.Helper()
-	if m, err := PretrainedLM(); err == nil {
-		return m
-	} else {
-		t.Logf("testing with an untrained model (seed 3): %v", err)
-	}
-	m, err := lm.New(lm.DefaultConfig(lm.TTTLinear), 3)
+	m, err := PretrainedLM()
 	if err != nil {
 		t.Fatal(err)
 	}
