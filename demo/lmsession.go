@@ -139,9 +139,6 @@ func (ls *LMSession) Seek(t int) error {
 // Frame returns the latest frame (nil before the first Start).
 func (ls *LMSession) Frame() *LMFrame { return ls.frame.Load() }
 
-// Run is the current run, for reading on the stepping goroutine (Do) only.
-func (ls *LMSession) Run() *LMRun { return ls.run }
-
 // Do runs f on the session's stepping goroutine with the LM's run.
 func (ls *LMSession) Do(f func(r *LMRun) error) error {
 	return ls.do(func() error {
