@@ -34,7 +34,7 @@ type LMPred struct {
 type LMRun struct {
 	Model     *lm.Model
 	ModelName string // "pretrained" or "untrained" (LoadLM), for the page
-	Text      []rune
+	Text      []string // the text, one string per character
 	Tokens    []int
 
 	dev    Device
@@ -94,7 +94,10 @@ func NewLMRun(m *lm.Model, text string, dev Device, reason string) (*LMRun, erro
 		return nil, err
 	}
 	tokens, _ := lm.Encode(text)
-	r := &LMRun{Model: m, Text: []rune(text), Tokens: tokens, dev: dev, reason: reason}
+	r := &LMRun{Model: m, Tokens: tokens, dev: dev, reason: reason}
+	for _, ch := range text {
+		r.Text = append(r.Text, string(ch))
+	}
 	err := r.start(dev)
 	if err != nil && dev.Name() != "cpu" {
 		r.reason = fmt.Sprintf("the %s backend could not start the model, so it runs on the CPU: %v", dev.Name(), err)

@@ -170,11 +170,8 @@ func (ls *LMSession) publish() {
 	}
 	c := r.Model.Config
 	f := &LMFrame{
-		Done: r.Done(), Pos: r.Pos(), Top: r.Top, Loss: r.Loss, BitsPerChar: r.BitsPerChar(),
+		Text: r.Text, Done: r.Done(), Pos: r.Pos(), Top: r.Top, Loss: r.Loss, BitsPerChar: r.BitsPerChar(),
 		Layers: c.Layers, H: c.H, D: c.HeadSize(), Model: r.ModelName, Error: ls.err,
-	}
-	for _, ch := range r.Text {
-		f.Text = append(f.Text, string(ch))
 	}
 	W, err := r.WeightsAt(r.Pos()) // before the device: a failed readback moves the run to the CPU
 	if err != nil && f.Error == "" {

@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 	"math"
 	"net/url"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"tttexplainer/demo"
 	"tttexplainer/ttt"
@@ -277,10 +281,44 @@ func TestLMPage(t *testing.T) {
 		if !strings.Contains(shown, "bits per character") {
 			t.Errorf("the LM summary says %q", shown)
 		}
+		// Play walks the scrubber through the characters.
+		before := eval[lmState](t, ctx, `ttt.lmSeek(0).then(() => { document.getElementById("lm-play").click(); return new Promise((r) => setTimeout(r, 1000)); }).then(() => ttt.lmState())`)
+		if before.T < 3 {
+			t.Errorf("a second after Play the scrubber is at character %d", before.T)
+		}
 		if !eval[bool](t, ctx, `!document.getElementById("lm-text").closest("fieldset").hidden && document.getElementById("config").querySelector("[name=model]").closest("fieldset").hidden`) {
 			t.Error("in LM mode the page shows the layer's settings, or hides the LM's")
 		}
 	})
+}
+
+// TestLMEmbed: the embed view opens the LM mode from its address as well.
+func TestLMEmbed(t *testing.T) {
+	srv := servePage(t)
+	ctx := browser(t, false)
+	text := "Call me Ishmael."
+	open(t, ctx, srv.URL+"/embed.html?mode=lm&lmbackend=cpu&text="+url.QueryEscape(text))
+	var s lmState
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if s = eval[lmState](t, ctx, `ttt.lmState() || {}`); s.Done == len(text) {
+			break
+		}
+	}
+	if strings.Join(s.Tokens, "") != text || s.Backend != "cpu" || len(s.Loss) != len(text)-1 {
+		t.Fatalf("embed.html?mode=lm: read %q on %q, %d losses", strings.Join(s.Tokens, ""), s.Backend, len(s.Loss))
+	}
+	// embed.html draws in its own document (no #view frame to shoot).
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := colours(img, img.Bounds()); n < 50 {
+		t.Errorf("the embedded LM view shows %d colours: blank?", n)
+	}
 }
 
 // phraseLoss is the mean loss of lmPhrase's characters at its first and

@@ -81,6 +81,7 @@
       if (f.bits_per_char !== undefined) s += ` The whole text: ${f.bits_per_char.toFixed(3)} bits per character.`;
     }
     s += f.backend === "cpu" ? ` Running on the CPU (${f.reason}).` : ` Running on WebGPU: ${f.adapter}.`;
+    if (f.backend !== "cpu" && /fallback|swiftshader|llvmpipe/i.test(f.adapter)) s += " This is a software adapter: the CPU backend reads faster here.";
     const out = $("lm-summary") || $("summary");
     if (out) out.textContent = s;
     if (f.error) show(f.error);
@@ -103,6 +104,20 @@
     if (run) run.addEventListener("click", () => read($("lm-text").value));
     const be = $("lm-backend");
     if (be) { be.value = opts.backend; be.addEventListener("change", () => { opts.backend = be.value; read($("lm-text").value); }); }
+    // Play moves the scrubber through the characters (the text is already
+    // read; each step shows that character's prediction and W).
+    let timer = null;
+    const play = $("lm-play");
+    const stop = () => { clearInterval(timer); timer = null; if (play) play.textContent = "Play"; };
+    if (play) play.addEventListener("click", () => {
+      if (timer || !last) { stop(); return; }
+      let t = last.t >= last.total ? 0 : last.t;
+      play.textContent = "Pause";
+      timer = setInterval(() => {
+        if (mode !== "lm" || !last || t >= last.done) { stop(); return; }
+        window.ttt.lmSeek(++t).catch(stop);
+      }, 50);
+    });
     const scrub = $("lm-scrub");
     if (scrub) scrub.addEventListener("input", () => window.ttt.lmSeek(Number(scrub.value)).catch((err) => show(err.message)));
     // In LM mode the arrow keys move through the characters, and the share
