@@ -50,14 +50,18 @@ func main() {
 		}
 	}
 	ss.OnFrame = func(f *demo.Frame) { c.notify(f, false) }
-	global.Set("tttCore", c.api())
+	lmv := &lmView{ls: demo.NewLMSession(ss, demo.LoadLM), c: c}
+	lmv.ls.OnFrame = func(f *demo.LMFrame) { lmv.notify(f, false) }
+	api := c.api()
+	c.lmAPI(api, lmv) // the language model's mode (lm.go)
+	global.Set("tttCore", api)
 	ss.UseTicks() // Update ticks the session every frame (see Session.UseTicks)
 	go ss.Loop()
 	go c.probe()
 
 	ebiten.SetRunnableOnUnfocused(true)      // keep stepping while the reader works the controls outside the frame
 	ebiten.SetScreenClearedEveryFrame(false) // Draw redraws only what changed
-	if err := ebiten.RunGameWithOptions(g, &ebiten.RunGameOptions{InitUnfocused: true}); err != nil {
+	if err := ebiten.RunGameWithOptions(&modeGame{g, lmv}, &ebiten.RunGameOptions{InitUnfocused: true}); err != nil {
 		c.fail(err)
 	}
 }

@@ -40,6 +40,19 @@
 //   ttt.experimentProgress()      {running, done, total, what}
 //   ttt.experimentCSV()           Promise of the last result as CSV: experiment,table,row,column,value
 //   ttt.lastExperiment()          the last result, or null
+// The language model (web/lm.js draws its controls; ?mode=lm&text=… opens it):
+//   ttt.lm(text, {backend, model, weights})
+//                                 read text through the character-level TTT language model and show it
+//                                 (backend "auto" | "webgpu" | "cpu"; model "pretrained", the one trained
+//                                 on Moby-Dick, or "untrained", the same shape at initialisation); Promise of
+//                                 {model, backend, adapter, reason, tokens: [characters], done, t,
+//                                  probs_top: [[{char, p}]] (after character i, the 5 likeliest next),
+//                                  loss: [−ln p(character i+1)] (nats), bits_per_char, weights_checksum,
+//                                  layers, heads, d, weights?: [layer][head] {W, b}}; rejects naming a
+//                                 character outside the model's vocabulary, an empty or too long text
+//   ttt.lmState({weights})        the same object for the current text (null before one), t at the scrubber
+//   ttt.lmSeek(t)                 show character t (W, prediction); Promise of lmState()
+//   ttt.setMode(mode)             "layer" or "lm": what the canvas draws
 //
 // postMessage: a frame host sends {ttt: "call", id, method, args: [...]} with
 // one of the methods above (or "ready"); the page answers the sender's
@@ -95,6 +108,15 @@
     setView: (v) => call("setView", Object.assign(currentView(), v || {})),
     simulateDeviceLoss: () => call("simulateDeviceLoss"),
     compareOptimizers: (o) => call("compareOptimizers", JSON.stringify(o || {})),
+    // After ready: until the GPU is probed, every run starts on the CPU.
+    lm: (text, opts) => ready.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
+    lmSeek: (t) => call("lmSeek", t),
+    setMode: (mode) => call("setMode", String(mode)),
+    lmState: (opts) => {
+      const c = core();
+      const s = c && c.lmState ? c.lmState(!!(opts && opts.weights)) : null;
+      return s ? JSON.parse(s) : null;
+    },
     state: (opts) => {
       const c = core();
       if (!c) return null;
@@ -358,7 +380,7 @@
     try {
       let result;
       if (m.method === "ready") result = await ready;
-      else if (m.method === "state") result = api.state(...(m.args || []));
+      else if (m.method === "state" || m.method === "lmState") result = api[m.method](...(m.args || []));
       else if (typeof api[m.method] === "function") result = await api[m.method](...(m.args || []));
       else throw new Error(`no such method: ${m.method}`);
       reply({ ok: true, result });

@@ -5,6 +5,7 @@
 //	ttt bench  [-backend cpu|gpu] [-form F|all] [-model linear|mlp] [-T N] [-d N] [-heads N] [-b N] [-runs N] [-json]
 //	ttt stream [-T N] [-d N] [-b N] [-model linear|mlp]
 //	ttt experiment [-backend cpu|gpu] [-params JSON] [-json|-csv] equivalence|lanes|race|sweep|cost
+//	ttt train  [-mixer ttt-linear|ttt-mlp|attention|linear-attention] [-steps N] [-out FILE] [-checkpoint FILE [-resume]] [-eval FILE]
 package main
 
 import (
@@ -20,6 +21,7 @@ commands:
   check    the ladder: every form and backend against the float64 reference cases
   bench    tokens per second of each form on seeded random inputs
   stream   a short streamed run, token by token, in the terminal
+  train    train a character-level TTT language model on Moby-Dick (or score saved weights)
   serve    the site: the page, the scenario API and oEmbed, on 127.0.0.1:8080
   experiment  one of the page's experiments (equivalence, lanes, race, sweep, cost), natively
 
@@ -38,6 +40,7 @@ func main() {
 		"stream":     stream,
 		"serve":      serve,
 		"experiment": experiment,
+		"train":      train,
 	}
 	name := os.Args[1]
 	run, ok := cmds[name]

@@ -1,0 +1,225 @@
+package demo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"unicode/utf8"
+
+	"tttexplainer/ttt"
+	"tttexplainer/ttt/lm"
+)
+
+// MaxLMText bounds the language model's text in characters: the page keeps
+// every character's predictions and replays at most b−1 tokens to show W,
+// so memory grows with the text (about 2 KB a character for the
+// committed model's shape).
+const MaxLMText = 4096
+
+// LMTop is how many of the most likely next characters each position keeps.
+const LMTop = 5
+
+// LMPred is one candidate next character and its probability.
+type LMPred struct {
+	Char string  `json:"char"`
+	P    float32 `json:"p"`
+}
+
+// LMRun reads a text one character at a time through a TTT language model
+// on a device and keeps, per character, what the page shows: the next
+// character's most likely candidates, the loss of the character that does
+// come next, and (through its heads) every layer's and head's W. It is not
+// safe for concurrent use (LMSession serialises it).
+type LMRun struct {
+	Model     *lm.Model
+	ModelName string // "pretrained" or "untrained" (LoadLM), for the page
+	Text      []string // the text, one string per character
+	Tokens    []int
+
+	dev    Device
+	reason string // why the device is what it is (fallbacks)
+	st     *lm.Stream
+	layers []*lmHeads
+
+	Top  [][]LMPred // [done][LMTop] p(character i+1 | characters 0..i), most likely first
+	Loss []float32  // [done−1] −ln p(character i+1 | characters 0..i): the next character's loss in nats
+	t    int        // characters shown (≤ done): the scrubber
+}
+
+// LMTextError explains why a text cannot go through the model.
+func LMTextError(text string) error {
+	if !utf8.ValidString(text) {
+		return errors.New("the text is not valid UTF-8")
+	}
+	n := utf8.RuneCountInString(text)
+	switch {
+	case n == 0:
+		return errors.New("the text is empty: type or pick a text of at least 2 characters")
+	case n < 2:
+		return errors.New("the text has 1 character: the model reads the first and predicts the rest, so it needs at least 2")
+	case n > MaxLMText:
+		return fmt.Errorf("the text has %d characters; the language model reads at most %d", n, MaxLMText)
+	}
+	if _, err := lm.Encode(text); err != nil {
+		return fmt.Errorf("%v: the model knows only the %d characters of its training text (Moby-Dick): %s", err, utf8.RuneCountInString(lm.Vocab), printableVocab())
+	}
+	return nil
+}
+
+// printableVocab lists the vocabulary for an error message.
+func printableVocab() string {
+	s := ""
+	for _, r := range lm.Vocab {
+		switch r {
+		case '\n':
+			s += `\n`
+		case ' ':
+			s += "space "
+		default:
+			s += string(r)
+		}
+	}
+	return s
+}
+
+// NewLMRun starts reading text through the model on dev (reason says why
+// that device). A device that cannot start the model gives the CPU, and
+// the reason says so.
+func NewLMRun(m *lm.Model, text string, dev Device, reason string) (*LMRun, error) {
+	if m == nil {
+		return nil, errors.New("demo: no language model")
+	}
+	if err := LMTextError(text); err != nil {
+		return nil, err
+	}
+	tokens, _ := lm.Encode(text)
+	r := &LMRun{Model: m, Tokens: tokens, dev: dev, reason: reason}
+	for _, ch := range text {
+		r.Text = append(r.Text, string(ch))
+	}
+	err := r.start(dev)
+	if err != nil && dev.Name() != "cpu" {
+		r.reason = fmt.Sprintf("the %s backend could not start the model, so it runs on the CPU: %v", dev.Name(), err)
+		r.dev = CPU{}
+		err = r.start(r.dev)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *LMRun) start(dev Device) error {
+	r.layers = nil
+	st, err := r.Model.NewStream(func(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
+		h, err := newLMHeads(r, dev, heads, W0)
+		if err != nil {
+			return nil, err
+		}
+		r.layers = append(r.layers, h)
+		return h, nil
+	})
+	if err != nil {
+		return err // NewStream has closed the layers it started
+	}
+	r.st = st
+	return nil
+}
+
+// toCPU moves every layer to the CPU at the token each has reached.
+func (r *LMRun) toCPU(reason string) error {
+	if r.dev.Name() == "cpu" {
+		return nil
+	}
+	for _, h := range r.layers {
+		h.toCPU()
+	}
+	r.dev, r.reason = CPU{}, reason
+	return nil
+}
+
+// Device is the backend the model runs on, and why.
+func (r *LMRun) Device() (Device, string) { return r.dev, r.reason }
+
+// Len is the number of characters in the text.
+func (r *LMRun) Len() int { return len(r.Tokens) }
+
+// Done is the number of characters read.
+func (r *LMRun) Done() int { return len(r.Top) }
+
+// Pos is the number of characters shown.
+func (r *LMRun) Pos() int { return r.t }
+
+// Seek moves the scrubber (0..Done).
+func (r *LMRun) Seek(t int) { r.t = max(0, min(t, r.Done())) }
+
+// Step reads the next character; false at the end of the text.
+func (r *LMRun) Step() (bool, error) {
+	i := r.Done()
+	if i >= r.Len() {
+		return false, nil
+	}
+	step, err := r.st.Step(r.Tokens[i])
+	if err != nil {
+		return false, err
+	}
+	if i > 0 {
+		r.Loss = append(r.Loss, step.Loss)
+	}
+	r.Top = append(r.Top, topK(step.Probs, LMTop))
+	r.t = r.Done()
+	return true, nil
+}
+
+// lmChars is the number of characters tokens stand for. Outputs of a model
+// beyond them (a Config with a larger Vocab) name no character and are
+// never candidates.
+var lmChars = utf8.RuneCountInString(lm.Vocab)
+
+// topK returns the k most likely characters of probs [V], ties by index.
+func topK(probs []float32, k int) []LMPred {
+	idx := make([]int, min(len(probs), lmChars))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
+	out := make([]LMPred, min(k, len(idx)))
+	for i := range out {
+		out[i] = LMPred{Char: lm.Decode(idx[i : i+1]), P: probs[idx[i]]}
+	}
+	return out
+}
+
+// WeightsAt is every layer's and head's W after p characters ([layer][head]).
+func (r *LMRun) WeightsAt(p int) ([][]*ttt.Weights, error) {
+	out := make([][]*ttt.Weights, len(r.layers))
+	for l, h := range r.layers {
+		W, err := h.weightsAt(p)
+		if err != nil {
+			return nil, err
+		}
+		out[l] = W
+	}
+	return out, nil
+}
+
+// BitsPerChar is the mean loss of the characters read after the first, in
+// bits (NaN before there is one).
+func (r *LMRun) BitsPerChar() float64 {
+	if len(r.Loss) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, l := range r.Loss {
+		s += float64(l)
+	}
+	return s / float64(len(r.Loss)) / math.Ln2
+}
+
+// Close releases the device streams.
+func (r *LMRun) Close() {
+	if r.st != nil {
+		r.st.Close()
+	}
+}

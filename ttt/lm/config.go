@@ -1,0 +1,109 @@
+package lm
+
+import "fmt"
+
+// Mixer names the sequence layer of every block.
+type Mixer string
+
+const (
+	TTTLinear       Mixer = "ttt-linear"       // the TTT layer with TTT-Linear heads
+	TTTMLP          Mixer = "ttt-mlp"          // the TTT layer with TTT-MLP heads (hidden 4d)
+	Attention       Mixer = "attention"        // causal softmax attention (the Transformer baseline)
+	LinearAttention Mixer = "linear-attention" // causal linear attention, φ = elu+1 (a fixed-size-state baseline)
+)
+
+// ParseMixer reads a mixer name.
+func ParseMixer(s string) (Mixer, error) {
+	for _, m := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention} {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown mixer %q (want ttt-linear, ttt-mlp, attention or linear-attention)", s)
+}
+
+// Config is a model's shape. Every block is
+//
+//	x = x + Mixer(RMSNorm(x))
+//	x = x + SwiGLU(RMSNorm(x))
+//
+// as in ttt-spec §2.1 (Transformer backbone: no share_qk convolutions, no
+// gate, no pre-conv), with tied input and output embeddings and a final RMSNorm.
+type Config struct {
+	Mixer     Mixer
+	Vocab     int     // V characters
+	D         int     // width
+	H         int     // heads; head size d = D/H
+	Layers    int     // blocks
+	FFN       int     // SwiGLU inner width
+	B         int     // TTT mini-batch size b (RoPE period of the TTT layer)
+	Context   int     // training sequence length T
+	BaseLR    float32 // TTT inner base learning rate (1.0 for TTT-Linear)
+	RopeTheta float64
+}
+
+// DefaultConfig is the model the committed weights were trained with, and
+// the same sizes for the other mixers. TTT-MLP's inner base learning rate is
+// 0.1, TTT-Linear's 1 (ttt-spec §2.4).
+func DefaultConfig(m Mixer) Config {
+	c := Config{Mixer: m, Vocab: len(vocabRunes), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000}
+	if m == TTTMLP {
+		c.BaseLR = 0.1
+	}
+	return c
+}
+
+// TTT reports whether the mixer is a TTT layer (TTT-Linear or TTT-MLP).
+func (m Mixer) TTT() bool { return m == TTTLinear || m == TTTMLP }
+
+// HeadSize is d = D/H.
+func (c Config) HeadSize() int { return c.D / c.H }
+
+// Limits that keep a bad flag from allocating the machine away.
+const (
+	maxWidth   = 1024
+	maxLayers  = 32
+	maxContext = 1 << 14
+)
+
+// Validate checks the shape.
+func (c Config) Validate() error {
+	if _, err := ParseMixer(string(c.Mixer)); err != nil {
+		return err
+	}
+	switch {
+	case c.Vocab < 2 || c.Vocab > 1<<16:
+		return fmt.Errorf("vocabulary size %d: want 2..65536", c.Vocab)
+	case c.D < 2 || c.D > maxWidth:
+		return fmt.Errorf("width D = %d: want 2..%d", c.D, maxWidth)
+	case c.H < 1 || c.D%c.H != 0 || (c.D/c.H)%2 != 0:
+		return fmt.Errorf("heads H = %d: want D = %d divisible by H with an even head size", c.H, c.D)
+	case c.Layers < 1 || c.Layers > maxLayers:
+		return fmt.Errorf("layers = %d: want 1..%d", c.Layers, maxLayers)
+	case c.FFN < 1 || c.FFN > 8*maxWidth:
+		return fmt.Errorf("ffn width = %d: want 1..%d", c.FFN, 8*maxWidth)
+	case c.B < 1 || c.B > 256:
+		return fmt.Errorf("mini-batch size b = %d: want 1..256", c.B)
+	case c.Context < 2 || c.Context > maxContext:
+		return fmt.Errorf("context = %d: want 2..%d", c.Context, maxContext)
+	case !(c.BaseLR > 0) || c.BaseLR > 100:
+		return fmt.Errorf("inner base learning rate %g: want (0, 100]", c.BaseLR)
+	case !(c.RopeTheta > 1):
+		return fmt.Errorf("rope theta %g: want > 1", c.RopeTheta)
+	}
+	return nil
+}
+
+// ropePeriod is the position period of the mixer's RoPE, 0 for none: the
+// TTT layer restarts positions every mini-batch (ttt-spec §2.3), attention
+// uses absolute positions, and linear attention's positive feature map
+// takes no rotation.
+func (c Config) ropePeriod() int {
+	switch c.Mixer {
+	case TTTLinear, TTTMLP:
+		return c.B
+	case Attention:
+		return c.Context
+	}
+	return 0
+}

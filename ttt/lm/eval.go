@@ -1,0 +1,55 @@
+package lm
+
+import (
+	"fmt"
+	"math"
+)
+
+// Eval is a model's loss on held-out text.
+type Eval struct {
+	Loss    float64   // mean nats per character
+	BPC     float64   // bits per character, Loss / ln 2
+	Windows int       // context-length windows scored
+	ByPos   []float64 // [Context] mean loss at each position in the context
+}
+
+// Evaluate scores the first n (0: all) non-overlapping windows of tokens,
+// each Context characters predicting the next ones. Windows run in parallel
+// and are summed in order, so the result does not depend on GOMAXPROCS.
+func Evaluate(m *Model, tokens []int, n int) (*Eval, error) {
+	T := m.Config.Context
+	total := (len(tokens) - 1) / T
+	if total < 1 {
+		return nil, fmt.Errorf("validation text has %d characters, want at least context + 1 = %d", len(tokens), T+1)
+	}
+	if n <= 0 || n > total {
+		n = total
+	}
+	per := make([][]float32, n)
+	works := make(chan *work, n)
+	parallel(n, func(i int) {
+		var w *work
+		select {
+		case w = <-works:
+		default:
+			w = newWork(m.Config)
+		}
+		seq := tokens[i*T : i*T+T+1]
+		m.forward(w, seq[:T], seq[1:])
+		per[i] = append([]float32(nil), w.loss[:T]...)
+		works <- w
+	})
+	e := &Eval{Windows: n, ByPos: make([]float64, T)}
+	for _, l := range per {
+		for t, v := range l {
+			e.ByPos[t] += float64(v)
+			e.Loss += float64(v)
+		}
+	}
+	for t := range e.ByPos {
+		e.ByPos[t] /= float64(n)
+	}
+	e.Loss /= float64(n * T)
+	e.BPC = e.Loss / math.Ln2
+	return e, nil
+}

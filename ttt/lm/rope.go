@@ -1,0 +1,70 @@
+package lm
+
+import "math"
+
+// rope rotates adjacent pairs of every d-wide head slice of x [T, H·d] by
+// dir·(t mod period)·θ^(−2m/d), with the angles of ttt.RoPE (dir = +1 is
+// ttt.RoPE itself). A rotation's backward is the rotation by the opposite
+// angle, so dir = −1 maps ∂L/∂(rotated) to ∂L/∂x.
+func rope(x []float32, T, H, d, period int, theta float64, dir float64) {
+	width := H * d
+	for t := 0; t < T; t++ {
+		p := float64(t % period)
+		for m := 0; 2*m+1 < d; m++ {
+			angle := p * math.Pow(theta, -2*float64(m)/float64(d))
+			sin, cos := math.Sincos(angle)
+			sin *= dir
+			for h := 0; h < H; h++ {
+				i := t*width + h*d + 2*m
+				x0, x1 := float64(x[i]), float64(x[i+1])
+				x[i] = float32(x0*cos - x1*sin)
+				x[i+1] = float32(x0*sin + x1*cos)
+			}
+		}
+	}
+}
+
+// ropeToken rotates one token at absolute position t (q, k: [H·d]) as rope does.
+func ropeToken(x []float32, t, H, d, period int, theta float64) {
+	p := t % period
+	// rope at row 0 with the position folded into a one-row call would lose
+	// t mod period, so rotate by hand with the same angles.
+	for m := 0; 2*m+1 < d; m++ {
+		angle := float64(p) * math.Pow(theta, -2*float64(m)/float64(d))
+		sin, cos := math.Sincos(angle)
+		for h := 0; h < H; h++ {
+			i := h*d + 2*m
+			x0, x1 := float64(x[i]), float64(x[i+1])
+			x[i] = float32(x0*cos - x1*sin)
+			x[i+1] = float32(x0*sin + x1*cos)
+		}
+	}
+}
+
+func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+
+func silu(x float32) float32 { return x * sigmoid(x) }
+
+// siluGrad is d/dx x·σ(x) = σ(x)(1 + x(1 − σ(x))).
+func siluGrad(x float32) float32 {
+	s := sigmoid(x)
+	return s * (1 + x*(1-s))
+}
+
+// crossEntropy writes p = softmax(logits) into probs [V] and returns −ln p[target].
+func crossEntropy(probs, logits []float32, target int) float32 {
+	mx := logits[0]
+	for _, v := range logits {
+		mx = max(mx, v)
+	}
+	var s float64
+	for i, v := range logits {
+		e := math.Exp(float64(v - mx))
+		probs[i] = float32(e)
+		s += e
+	}
+	for i := range probs {
+		probs[i] = float32(float64(probs[i]) / s)
+	}
+	return float32(math.Log(s) - float64(logits[target]-mx))
+}

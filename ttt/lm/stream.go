@@ -1,0 +1,201 @@
+package lm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"tttexplainer/ttt"
+)
+
+// HeadStream steps one layer's H heads one token at a time (q, k, v, z:
+// [H,d], heads side by side; lr, losses: [H]). It has the method set of
+// demo.HeadStream, so the CPU's (CPUHeads, demo.CPUStream) and the WebGPU
+// one (gpu.Stream) plug in alike.
+type HeadStream interface {
+	Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error
+	Weights() ([]*ttt.Weights, error)
+	Close()
+}
+
+// NewHeadStream starts a layer's heads at their initial weights W0 (the
+// shape of demo.Device's NewStream).
+type NewHeadStream func(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error)
+
+// cpuHeads is the CPU's HeadStream: one ttt.StreamState per head.
+type cpuHeads struct {
+	st []*ttt.StreamState
+	d  int
+}
+
+// CPUHeads is the CPU's NewHeadStream.
+func CPUHeads(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
+	if len(heads) == 0 || len(heads) != len(W0) {
+		return nil, fmt.Errorf("lm: %d heads with %d initial weights", len(heads), len(W0))
+	}
+	c := &cpuHeads{d: heads[0].D}
+	for i, h := range heads {
+		if err := h.Validate(); err != nil {
+			return nil, err
+		}
+		c.st = append(c.st, ttt.NewStreamState(h, W0[i]))
+	}
+	return c, nil
+}
+
+func (c *cpuHeads) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error {
+	d := c.d
+	for h, st := range c.st {
+		r := h * d
+		losses[h] = st.Step(z[r:r+d], q[r:r+d], k[r:r+d], v[r:r+d], lr[h])
+	}
+	return nil
+}
+
+func (c *cpuHeads) Weights() ([]*ttt.Weights, error) {
+	out := make([]*ttt.Weights, len(c.st))
+	for i, st := range c.st {
+		out[i] = st.Weights().Clone()
+	}
+	return out, nil
+}
+
+func (c *cpuHeads) Close() {}
+
+// Stream runs a TTT model one character at a time, as the page does: each
+// layer's heads step through a HeadStream, and after every token the
+// next-character distribution, the token's loss and every head's W are there
+// to draw. It computes exactly what the training forward (the dual form)
+// computes for the same prefix.
+type Stream struct {
+	m      *Model
+	layers []HeadStream
+	t      int
+	prev   []float32 // [V] the distribution the current token is scored against
+	probs  []float32 // [V]
+	x, a   []float32 // [D] residual stream, normed
+	q, k   []float32 // [D]
+	v, z   []float32 // [D]
+	y      []float32 // [D]
+	lr     []float32 // [H]
+	hg, hu []float32 // [F]
+	logits []float32 // [V]
+	inner  [][]ttt.Losses
+}
+
+// Step is what Stream.Step returns for one token.
+type Step struct {
+	Probs []float32      // [V] p(next character | the text so far); valid until the next Step
+	Loss  float32        // −ln p(this token) under the previous Step's Probs; NaN for the first token
+	Inner [][]ttt.Losses // [layer][head] the TTT inner losses of this token
+}
+
+// NewStream starts a stream at position 0. newHeads starts each layer's
+// heads (nil: CPUHeads). Only TTT models stream through heads.
+func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
+	c := m.Config
+	if !c.Mixer.TTT() {
+		return nil, fmt.Errorf("lm: a %s model has no TTT heads to stream", c.Mixer)
+	}
+	if newHeads == nil {
+		newHeads = CPUHeads
+	}
+	D, H, d, F, V := c.D, c.H, c.HeadSize(), c.FFN, c.Vocab
+	f := func(n int) []float32 { return make([]float32, n) }
+	s := &Stream{m: m, prev: f(V), probs: f(V), x: f(D), a: f(D), q: f(D), k: f(D), v: f(D), z: f(D), y: f(D), lr: f(H), hg: f(F), hu: f(F), logits: f(V)}
+	for l, bp := range m.Params.Blocks {
+		heads, W0 := make([]*ttt.Head, H), make([]*ttt.Weights, H)
+		for h := 0; h < H; h++ {
+			heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: bp.Tau, Eps: normEps}
+			state := make([]float32, c.stateSize())
+			m.initialState(state, bp, h)
+			if c.Mixer == TTTMLP {
+				heads[h].Model = ttt.MLP
+				s := mlpView(state, d)
+				W0[h] = &ttt.Weights{Model: ttt.MLP, D: d, W1: s.W1, B1: s.b1, W2: s.W2, B2: s.b2}
+			} else {
+				W0[h] = &ttt.Weights{Model: ttt.Linear, D: d, W: state[:d*d], B: state[d*d:]}
+			}
+		}
+		hs, err := newHeads(heads, W0)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("lm: layer %d: %w", l, err)
+		}
+		s.layers = append(s.layers, hs)
+		s.inner = append(s.inner, make([]ttt.Losses, H))
+	}
+	return s, nil
+}
+
+// Step reads one token (an index into Vocab) and returns the distribution of the next.
+func (s *Stream) Step(token int) (Step, error) {
+	m := s.m
+	c, p := m.Config, m.Params
+	if token < 0 || token >= c.Vocab {
+		return Step{}, fmt.Errorf("lm: token %d is outside the vocabulary of %d", token, c.Vocab)
+	}
+	D, H, d, F, V := c.D, c.H, c.HeadSize(), c.FFN, c.Vocab
+	loss := float32(math.NaN())
+	if s.t > 0 {
+		loss = -float32(math.Log(float64(s.probs[token])))
+	}
+	copy(s.prev, s.probs)
+	copy(s.x, p.Embed[token*D:(token+1)*D])
+	var r [1]float32
+	for l, bp := range p.Blocks {
+		rmsNormForward(s.a, r[:], s.x, bp.Norm1, 1, D)
+		mm(s.q, s.a, bp.ThetaQ, 1, D, D) // [1,D] @ [D,D] -> [1,D]
+		mm(s.k, s.a, bp.ThetaK, 1, D, D)
+		mm(s.v, s.a, bp.ThetaV, 1, D, D)
+		ropeToken(s.q, s.t, H, d, c.B, c.RopeTheta)
+		ropeToken(s.k, s.t, H, d, c.B, c.RopeTheta)
+		for h := 0; h < H; h++ {
+			s.lr[h] = c.BaseLR * sigmoid(dot(s.a, bp.ThetaLR[h*D:(h+1)*D])+bp.BLR[h]) / float32(d)
+		}
+		if err := s.layers[l].Step(s.z, s.inner[l], s.q, s.k, s.v, s.lr); err != nil {
+			return Step{}, fmt.Errorf("lm: layer %d: %w", l, err)
+		}
+		ttt.LayerNorm(s.z, s.z, bp.PostGamma, bp.PostBeta, normEps)
+		mm(s.y, s.z, bp.ThetaO, 1, D, D)
+		addTo(s.x, s.y)
+		rmsNormForward(s.a, r[:], s.x, bp.Norm2, 1, D)
+		mm(s.hg, s.a, bp.WGate, 1, D, F)
+		mm(s.hu, s.a, bp.WUp, 1, D, F)
+		for i := range s.hg {
+			s.hg[i] = silu(s.hg[i]) * s.hu[i]
+		}
+		mm(s.y, s.hg, bp.WDown, 1, F, D)
+		addTo(s.x, s.y)
+	}
+	rmsNormForward(s.a, r[:], s.x, p.NormF, 1, D)
+	clear(s.logits)
+	mmTB(s.logits, s.a, p.Embed, 1, V, D)
+	crossEntropy(s.probs, s.logits, 0)
+	s.t++
+	return Step{Probs: s.probs, Loss: loss, Inner: s.inner}, nil
+}
+
+// Pos is the number of tokens read so far.
+func (s *Stream) Pos() int { return s.t }
+
+// Weights returns copies of every layer's heads' current inner weights
+// ([layer][head]: W [d,d] and b [d]).
+func (s *Stream) Weights() ([][]*ttt.Weights, error) {
+	out := make([][]*ttt.Weights, len(s.layers))
+	var errs []error
+	for l, hs := range s.layers {
+		w, err := hs.Weights()
+		out[l] = w
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+// Close releases the head streams.
+func (s *Stream) Close() {
+	for _, hs := range s.layers {
+		hs.Close()
+	}
+	s.layers = nil
+}

@@ -1,0 +1,180 @@
+package lm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// TrainConfig is the outer loop: AdamW with linear warm-up, cosine decay to
+// a floor, and gradient clipping by global norm.
+type TrainConfig struct {
+	Steps       int     // optimiser steps
+	Batch       int     // sequences per step, each Config.Context tokens
+	LR, MinLR   float32 // peak and final learning rate
+	Warmup      int     // warm-up steps
+	WeightDecay float32 // on matrices only (Tensor.Decay)
+	Clip        float32 // global gradient-norm clip; 0: none
+	Seed        uint64  // initialisation and batch sampling
+}
+
+// DefaultTrain is the setting the committed weights were trained with.
+func DefaultTrain() TrainConfig {
+	return TrainConfig{Steps: 1500, Batch: 8, LR: 3e-3, MinLR: 3e-4, Warmup: 100, WeightDecay: 0.1, Clip: 1, Seed: 1}
+}
+
+// Validate checks the settings.
+func (tc TrainConfig) Validate() error {
+	switch {
+	case tc.Steps < 1 || tc.Steps > 1e7:
+		return fmt.Errorf("steps = %d: want 1..10000000", tc.Steps)
+	case tc.Batch < 1 || tc.Batch > 1024:
+		return fmt.Errorf("batch = %d: want 1..1024", tc.Batch)
+	case !(tc.LR > 0) || tc.LR > 1:
+		return fmt.Errorf("learning rate %g: want (0, 1]", tc.LR)
+	case !(tc.MinLR >= 0) || tc.MinLR > tc.LR:
+		return fmt.Errorf("final learning rate %g: want 0..%g", tc.MinLR, tc.LR)
+	case tc.Warmup < 0 || tc.Warmup > tc.Steps:
+		return fmt.Errorf("warm-up = %d steps: want 0..%d", tc.Warmup, tc.Steps)
+	case !(tc.WeightDecay >= 0) || tc.WeightDecay > 1:
+		return fmt.Errorf("weight decay %g: want 0..1", tc.WeightDecay)
+	case !(tc.Clip >= 0):
+		return fmt.Errorf("gradient clip %g: want ≥ 0", tc.Clip)
+	}
+	return nil
+}
+
+// LRAt is the learning rate of step s (0-based): linear warm-up to LR, then
+// cosine decay to MinLR at the last step.
+func (tc TrainConfig) LRAt(s int) float32 {
+	if s < tc.Warmup {
+		return tc.LR * float32(s+1) / float32(tc.Warmup)
+	}
+	span := max(1, tc.Steps-tc.Warmup-1)
+	frac := float64(s-tc.Warmup) / float64(span)
+	cos := 0.5 * (1 + math.Cos(math.Pi*min(1, frac)))
+	return tc.MinLR + (tc.LR-tc.MinLR)*float32(cos)
+}
+
+// Trainer runs the outer loop over a token stream. Its result depends only
+// on the model, the settings and the data, not on GOMAXPROCS: each sequence
+// of a batch has its own gradient buffer, and they are summed in a fixed order.
+type Trainer struct {
+	M      *Model
+	TC     TrainConfig
+	Step   int     // steps taken
+	Mom    *Params // Adam first moments
+	Vel    *Params // Adam second moments
+	data   []int
+	grads  []*Params
+	works  []*work
+	losses []float64
+}
+
+// NewTrainer starts training m on the tokens of data.
+func NewTrainer(m *Model, tc TrainConfig, data []int) (*Trainer, error) {
+	if err := tc.Validate(); err != nil {
+		return nil, err
+	}
+	if len(data) < m.Config.Context+1 {
+		return nil, fmt.Errorf("training text has %d characters, want at least context + 1 = %d", len(data), m.Config.Context+1)
+	}
+	tr := &Trainer{M: m, TC: tc, Mom: NewParams(m.Config), Vel: NewParams(m.Config), data: data, losses: make([]float64, tc.Batch)}
+	for i := 0; i < tc.Batch; i++ {
+		tr.grads = append(tr.grads, NewParams(m.Config))
+		tr.works = append(tr.works, newWork(m.Config))
+	}
+	return tr, nil
+}
+
+// batchOffsets are step s's sequence starts, a function of (Seed, s) alone,
+// so a resumed run draws the same batches.
+func (tr *Trainer) batchOffsets(s int) []int {
+	rng := rand.New(rand.NewPCG(tr.TC.Seed, uint64(s)+1))
+	out := make([]int, tr.TC.Batch)
+	for i := range out {
+		out[i] = rng.IntN(len(tr.data) - tr.M.Config.Context)
+	}
+	return out
+}
+
+// TrainStep takes one optimiser step and returns the batch's mean loss (nats
+// per character) and the gradient norm before clipping.
+func (tr *Trainer) TrainStep() (loss, gradNorm float64) {
+	m, T := tr.M, tr.M.Config.Context
+	scale := 1 / float32(tr.TC.Batch*T)
+	offs := tr.batchOffsets(tr.Step)
+	parallel(len(offs), func(i int) {
+		seq := tr.data[offs[i] : offs[i]+T+1]
+		g := tr.grads[i]
+		clear(g.Flat)
+		m.forward(tr.works[i], seq[:T], seq[1:])
+		m.backward(tr.works[i], g, seq[:T], seq[1:], scale)
+		tr.losses[i] = tr.works[i].meanLoss()
+	})
+	g := tr.grads[0]
+	for _, o := range tr.grads[1:] {
+		addTo(g.Flat, o.Flat)
+	}
+	for _, l := range tr.losses {
+		loss += l
+	}
+	loss /= float64(len(tr.losses))
+	var ss float64
+	for _, v := range g.Flat {
+		ss += float64(v) * float64(v)
+	}
+	gradNorm = math.Sqrt(ss)
+	clip := float32(1)
+	if tr.TC.Clip > 0 && gradNorm > float64(tr.TC.Clip) {
+		clip = tr.TC.Clip / float32(gradNorm)
+	}
+	tr.adamW(g, clip, tr.TC.LRAt(tr.Step))
+	tr.Step++
+	return loss, gradNorm
+}
+
+// Adam's constants (the usual ones; the paper's are not given for this size).
+const (
+	beta1   = 0.9
+	beta2   = 0.95
+	adamEps = 1e-8
+)
+
+// adamW updates the parameters with decoupled weight decay on matrices.
+func (tr *Trainer) adamW(g *Params, clip, lr float32) {
+	t := float64(tr.Step + 1)
+	c1 := float32(1 - math.Pow(beta1, t))
+	c2 := float32(1 - math.Pow(beta2, t))
+	for ti, p := range tr.M.Params.Tensors {
+		gd, md, vd := g.Tensors[ti].Data, tr.Mom.Tensors[ti].Data, tr.Vel.Tensors[ti].Data
+		decay := float32(0)
+		if p.Decay {
+			decay = tr.TC.WeightDecay
+		}
+		for i, x := range p.Data {
+			gi := gd[i] * clip
+			md[i] = beta1*md[i] + (1-beta1)*gi
+			vd[i] = beta2*vd[i] + (1-beta2)*gi*gi
+			mh, vh := md[i]/c1, vd[i]/c2
+			p.Data[i] = x - lr*(mh/(float32(math.Sqrt(float64(vh)))+adamEps)+decay*x)
+		}
+	}
+}
+
+// parallel runs f(0..n−1) on at most GOMAXPROCS goroutines. Each f(i) must
+// write only its own slot, which keeps the result independent of scheduling.
+func parallel(n int, f func(i int)) {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,141 @@
+package lm
+
+import (
+	"bytes"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const overfitText = `Call me Ishmael. Some years ago, never mind how long precisely, having
+little or no money in my purse, and nothing particular to interest me on
+shore, I thought I would sail about a little and see the watery part of
+the world. It is a way I have of driving off the spleen and regulating
+the circulation. Whenever I find myself growing grim about the mouth;
+whenever it is a damp, drizzly November in my soul; whenever I find
+myself involuntarily pausing before coffin warehouses, and bringing up
+the rear of every funeral I meet; and especially whenever my hypos get
+such an upper hand of me, that it requires a strong moral principle to
+prevent me from deliberately stepping into the street, and methodically
+knocking people’s hats off, then, I account it high time to get to sea
+as soon as I can.
+`
+
+func smallConfig(m Mixer) Config {
+	return Config{Mixer: m, Vocab: len(vocabRunes), D: 32, H: 2, Layers: 1, FFN: 64, B: 8, Context: 64, BaseLR: 1, RopeTheta: 10000}
+}
+
+// TestOverfit: a small TTT model memorises a fixed ~800-character text:
+// the training loss falls from ln 83 ≈ 4.4 below 1.6 nats/char in 300 steps
+// (1.475 measured; training is deterministic, so this is a regression check).
+func TestOverfit(t *testing.T) {
+	tokens, err := Encode(overfitText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := New(smallConfig(TTTLinear), 1)
+	tc := TrainConfig{Steps: 300, Batch: 8, LR: 1e-2, MinLR: 1e-3, Warmup: 20, WeightDecay: 0.1, Clip: 1, Seed: 1}
+	tr, err := NewTrainer(m, tc, tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, last float64
+	for tr.Step < tc.Steps {
+		l, _ := tr.TrainStep()
+		if tr.Step == 1 {
+			first = l
+		}
+		last = l
+	}
+	t.Logf("overfit: loss %.3f → %.3f nats/char in %d steps", first, last, tc.Steps)
+	if !(last < 1.6) {
+		t.Fatalf("overfit: loss %.3f → %.3f after %d steps, want < 1.6", first, last, tc.Steps)
+	}
+}
+
+// trainBytes trains a few steps and returns the saved weights.
+func trainBytes(t *testing.T, mixer Mixer, procs int) []byte {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	tokens, _ := Encode(strings.Repeat(overfitText, 2))
+	m, _ := New(smallConfig(mixer), 2)
+	tr, err := NewTrainer(m, TrainConfig{Steps: 4, Batch: 5, LR: 1e-2, MinLR: 1e-3, Warmup: 2, WeightDecay: 0.1, Clip: 1, Seed: 3}, tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tr.Step < tr.TC.Steps {
+		tr.TrainStep()
+	}
+	var buf bytes.Buffer
+	if err := m.Save(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestDeterministic: training gives the same bytes with 1 and 3 threads.
+func TestDeterministic(t *testing.T) {
+	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention} {
+		if a, b := trainBytes(t, mixer, 1), trainBytes(t, mixer, 3); !bytes.Equal(a, b) {
+			t.Errorf("%s: weights differ between GOMAXPROCS 1 and 3", mixer)
+		}
+	}
+}
+
+// TestResume: 2 steps, checkpoint, resume, 2 more equals 4 straight steps.
+func TestResume(t *testing.T) {
+	tokens, _ := Encode(strings.Repeat(overfitText, 2))
+	tc := TrainConfig{Steps: 4, Batch: 3, LR: 1e-2, MinLR: 1e-3, Warmup: 1, WeightDecay: 0.1, Clip: 1, Seed: 4}
+	m1, _ := New(smallConfig(TTTLinear), 5)
+	straight, _ := NewTrainer(m1, tc, tokens)
+	for straight.Step < 4 {
+		straight.TrainStep()
+	}
+	m2, _ := New(smallConfig(TTTLinear), 5)
+	half, _ := NewTrainer(m2, tc, tokens)
+	half.TrainStep()
+	half.TrainStep()
+	var ck bytes.Buffer
+	if err := half.SaveCheckpoint(&ck); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := ResumeTrainer(ck.Bytes(), tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for resumed.Step < 4 {
+		resumed.TrainStep()
+	}
+	if !slices.Equal(straight.M.Params.Flat, resumed.M.Params.Flat) {
+		t.Fatal("resumed run differs from the straight run")
+	}
+}
+
+// TestSafetensorsRoundTrip: Save then Load gives the same parameters and
+// config; every truncation of the file is an error, never a model.
+func TestSafetensorsRoundTrip(t *testing.T) {
+	m, _ := New(tinyConfig(TTTLinear), 1)
+	var buf bytes.Buffer
+	if err := m.Save(&buf, map[string]string{"note": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	got, meta, err := Load(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Config != m.Config || !slices.Equal(got.Params.Flat, m.Params.Flat) || meta["note"] != "x" {
+		t.Fatal("round trip changed the model")
+	}
+	b := buf.Bytes()
+	for _, n := range []int{0, 7, 8, 20, len(b) / 2, len(b) - 4} {
+		if _, _, err := Load(b[:n]); err == nil {
+			t.Errorf("Load of the first %d of %d bytes succeeded", n, len(b))
+		}
+	}
+	bad := slices.Clone(b)
+	copy(bad[bytes.Index(bad, []byte(`"F32"`)):], `"F16"`)
+	if _, _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "dtype") {
+		t.Errorf("Load with an F16 tensor: %v, want a dtype error", err)
+	}
+}
