@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 TTT     := $(BIN)/ttt
 
-.PHONY: run test deps vet unit fuzz bench build clean wasm page-e2e train train-baselines
+.PHONY: run test deps vet unit fuzz bench build clean wasm page-e2e train train-baselines train-mlp
 
 # The main job: the site (page, scenario API, oEmbed) on 127.0.0.1:8080 with
 # its database in ./data. Ctrl-C stops it gracefully.
@@ -72,12 +72,18 @@ train: build node_modules/.package-lock.json
 	mkdir -p build/lm
 	$(TTT) train -mixer ttt-linear $(LM_FLAGS) -checkpoint build/lm/ttt-linear.ckpt -out $(LM_OUT)/ttt-linear.safetensors
 
-# The two baselines with the same data, budget, code path and optimiser
+# The baselines with the same data, budget, code path and optimiser
 # (weights in build/lm, not committed).
 train-baselines: build node_modules/.package-lock.json
 	mkdir -p build/lm
 	$(TTT) train -mixer attention $(LM_FLAGS) -checkpoint build/lm/attention.ckpt -out build/lm/attention.safetensors
 	$(TTT) train -mixer linear-attention $(LM_FLAGS) -checkpoint build/lm/linear-attention.ckpt -out build/lm/linear-attention.safetensors
+	$(TTT) train -mixer rope-linear-attention $(LM_FLAGS) -checkpoint build/lm/rope-linear-attention.ckpt -out build/lm/rope-linear-attention.safetensors
+
+# TTT-MLP heads, same budget (weights in build/lm, not committed).
+train-mlp: build node_modules/.package-lock.json
+	mkdir -p build/lm
+	$(TTT) train -mixer ttt-mlp $(LM_FLAGS) -checkpoint build/lm/ttt-mlp.ckpt -out build/lm/ttt-mlp.safetensors
 
 # --- The site (site/, worker/): serving natively and on Cloudflare Workers ---
 

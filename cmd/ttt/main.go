@@ -5,7 +5,7 @@
 //	ttt bench  [-backend cpu|gpu] [-form F|all] [-model linear|mlp] [-T N] [-d N] [-heads N] [-b N] [-runs N] [-json]
 //	ttt stream [-T N] [-d N] [-b N] [-model linear|mlp]
 //	ttt experiment [-backend cpu|gpu] [-params JSON] [-json|-csv] equivalence|lanes|race|sweep|cost
-//	ttt train  [-mixer ttt-linear|ttt-mlp|attention|linear-attention] [-steps N] [-out FILE] [-checkpoint FILE [-resume]] [-eval FILE]
+//	ttt train  [-mixer ttt-linear|ttt-mlp|attention|linear-attention|rope-linear-attention] [-steps N] [-out FILE] [-checkpoint FILE [-resume]] [-eval FILE]
 package main
 
 import (

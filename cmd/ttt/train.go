@@ -21,7 +21,7 @@ func train(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a bad flag is one error line, not the usage
 	def, dt := lm.DefaultConfig(lm.TTTLinear), lm.DefaultTrain()
-	mixer := fs.String("mixer", string(lm.TTTLinear), "sequence layer: ttt-linear, ttt-mlp, attention or linear-attention")
+	mixer := fs.String("mixer", string(lm.TTTLinear), "sequence layer: ttt-linear, ttt-mlp, attention, linear-attention or rope-linear-attention")
 	data := fs.String("data", lm.DataPath, "training text (UTF-8)")
 	out := fs.String("out", "", "write the trained weights here (safetensors)")
 	evalPath := fs.String("eval", "", "score these weights on the validation split instead of training")

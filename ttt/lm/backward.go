@@ -84,6 +84,8 @@ func (m *Model) mixerBackward(w *work, b *blockCache, bp, gb *BlockParams, T int
 			m.tttHeadBackward(w, b, bp, gb, h, dZh, dQ, dK, dV, hq, hk, hv, T)
 		case Attention:
 			attentionBackward(dQ, dK, dV, dZh, b.P[h*T*T:(h+1)*T*T], hq, hk, hv, w.dp, T, d)
+		case RoPELinearAttention:
+			bareLinearAttentionBackward(dQ, dK, dV, dZh, b.P[h*T*T:(h+1)*T*T], hq, hk, hv, T, d)
 		case LinearAttention:
 			linearAttentionBackward(dQ, dK, dV, dZh, b.Zh[h*T*d:(h+1)*T*d], b.P[h*T*T:(h+1)*T*T], b.den[h*T:(h+1)*T],
 				b.fq[h*T*d:(h+1)*T*d], b.fk[h*T*d:(h+1)*T*d], hq, hk, hv, w.dfq, w.dfk, T, d)

@@ -10,16 +10,21 @@ const (
 	TTTMLP          Mixer = "ttt-mlp"          // the TTT layer with TTT-MLP heads (hidden 4d)
 	Attention       Mixer = "attention"        // causal softmax attention (the Transformer baseline)
 	LinearAttention Mixer = "linear-attention" // causal linear attention, φ = elu+1 (a fixed-size-state baseline)
+	// RoPELinearAttention is the linear attention of the paper's Theorem 1,
+	// Z = tril(Q Kᵀ) V (no feature map, no normaliser; the post-norm sets
+	// the scale), with RoPE on absolute positions: a fixed-size-state
+	// baseline that, unlike φ = elu+1, can tell positions apart.
+	RoPELinearAttention Mixer = "rope-linear-attention"
 )
 
 // ParseMixer reads a mixer name.
 func ParseMixer(s string) (Mixer, error) {
-	for _, m := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention} {
+	for _, m := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention, RoPELinearAttention} {
 		if string(m) == s {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown mixer %q (want ttt-linear, ttt-mlp, attention or linear-attention)", s)
+	return "", fmt.Errorf("unknown mixer %q (want ttt-linear, ttt-mlp, attention, linear-attention or rope-linear-attention)", s)
 }
 
 // Config is a model's shape. Every block is
@@ -102,7 +107,7 @@ func (c Config) ropePeriod() int {
 	switch c.Mixer {
 	case TTTLinear, TTTMLP:
 		return c.B
-	case Attention:
+	case Attention, RoPELinearAttention:
 		return c.Context
 	}
 	return 0

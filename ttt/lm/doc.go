@@ -5,10 +5,12 @@
 //
 // Every block is x += Mixer(RMSNorm(x)); x += SwiGLU(RMSNorm(x)) (ttt-spec
 // §2.1, Transformer backbone), with tied embeddings and a final RMSNorm. The
-// mixer is the TTT layer with TTT-Linear heads (projections θ_Q, θ_K, θ_V,
-// RoPE with positions t mod b, the η gate, the inner loop, the post-norm over
-// D and θ_O: the same math as ttt.Layer), or one of two baselines trained
-// the same way: causal softmax attention and causal linear attention.
+// mixer is the TTT layer with TTT-Linear or TTT-MLP heads (projections θ_Q,
+// θ_K, θ_V, RoPE with positions t mod b, the η gate, the inner loop, the
+// post-norm over D and θ_O: the same math as ttt.Layer), or a baseline
+// trained the same way: causal softmax attention, or one of two causal
+// linear attentions with a fixed-size state (φ = elu+1 with a normaliser,
+// or Theorem 1's tril(Q Kᵀ) V with RoPE).
 //
 // The backward pass is written by hand, op by op, each op beside its forward
 // and checked against finite differences. Through the TTT layer it

@@ -40,7 +40,7 @@ func (m *Model) lossOf(w *work, tokens, targets []int) float64 {
 // finite differences, tensor by tensor, along random directions: the
 // directional derivative g·u must match (L(θ+εu) − L(θ−εu))/2ε.
 func TestModelGradient(t *testing.T) {
-	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention} {
+	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention, RoPELinearAttention} {
 		t.Run(string(mixer), func(t *testing.T) {
 			c := tinyConfig(mixer)
 			rng := rand.New(rand.NewPCG(1, 2))

@@ -115,3 +115,30 @@ func linearAttentionBackward(dQ, dK, dV, dZ, Z, A, den, fq, fk, Q, K, V, dfq, df
 		dK[i] += dfk[i] * phiGrad(K[i])
 	}
 }
+
+// bareLinearAttentionForward is Theorem 1's linear attention,
+// Z = tril(Q Kᵀ) V, the recurrence S_t = S_{t−1} + k_tᵀ v_t, z_t = q_t S_t.
+// It keeps A = tril(Q Kᵀ) [T,T] for the backward.
+func bareLinearAttentionForward(Z, A, Q, K, V []float32, T, d int) {
+	clear(Z[:T*d])
+	for i := 0; i < T; i++ {
+		for j := 0; j <= i; j++ {
+			a := dot(Q[i*d:(i+1)*d], K[j*d:(j+1)*d])
+			A[i*T+j] = a
+			axpy(Z[i*d:(i+1)*d], a, V[j*d:(j+1)*d])
+		}
+	}
+}
+
+// bareLinearAttentionBackward: dA = tril(dZ Vᵀ), dV = Aᵀ dZ, dQ = dA K, dK = dAᵀ Q.
+func bareLinearAttentionBackward(dQ, dK, dV, dZ, A, Q, K, V []float32, T, d int) {
+	for i := 0; i < T; i++ {
+		dzi := dZ[i*d : (i+1)*d]
+		for j := 0; j <= i; j++ {
+			dA := dot(dzi, V[j*d:(j+1)*d])
+			axpy(dV[j*d:(j+1)*d], A[i*T+j], dzi)
+			axpy(dQ[i*d:(i+1)*d], dA, K[j*d:(j+1)*d])
+			axpy(dK[j*d:(j+1)*d], dA, Q[i*d:(i+1)*d])
+		}
+	}
+}

@@ -74,7 +74,7 @@ func newWork(c Config) *work {
 		case TTTLinear, TTTMLP:
 			nmb := (T + c.B - 1) / c.B
 			b.sig, b.lr, b.Ws = f(H*T), f(H*T), f(H*nmb*c.stateSize())
-		case Attention:
+		case Attention, RoPELinearAttention:
 			b.P = f(H * T * T)
 		case LinearAttention:
 			b.P, b.den, b.fq, b.fk = f(H*T*T), f(H*T), f(H*T*d), f(H*T*d)
@@ -161,6 +161,8 @@ func (m *Model) mixerForward(w *work, b *blockCache, bp *BlockParams, T int) {
 			m.tttHeadForward(w, b, bp, h, hz, hq, hk, hv, T)
 		case Attention:
 			attentionForward(hz, b.P[h*T*T:(h+1)*T*T], hq, hk, hv, T, d)
+		case RoPELinearAttention:
+			bareLinearAttentionForward(hz, b.P[h*T*T:(h+1)*T*T], hq, hk, hv, T, d)
 		case LinearAttention:
 			linearAttentionForward(hz, b.P[h*T*T:(h+1)*T*T], b.den[h*T:(h+1)*T], b.fq[h*T*d:(h+1)*T*d], b.fk[h*T*d:(h+1)*T*d], hq, hk, hv, T, d)
 		}

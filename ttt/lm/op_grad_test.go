@@ -147,3 +147,17 @@ func TestInnerGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestBareLinearAttentionGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 16))
+	T, d := 9, 4
+	Q, K, V, r := randVec(rng, T*d, 1), randVec(rng, T*d, 1), randVec(rng, T*d, 1), randVec(rng, T*d, 1)
+	Z, A := make([]float32, T*d), make([]float32, T*T)
+	f := func() float64 { bareLinearAttentionForward(Z, A, Q, K, V, T, d); return readout(r, Z) }
+	f()
+	dQ, dK, dV := make([]float32, T*d), make([]float32, T*d), make([]float32, T*d)
+	bareLinearAttentionBackward(dQ, dK, dV, r, A, Q, K, V, T, d)
+	checkDirection(t, "Q", Q, dQ, rng, f)
+	checkDirection(t, "K", K, dK, rng, f)
+	checkDirection(t, "V", V, dV, rng, f)
+}

@@ -47,7 +47,10 @@ func TestPretrainedValidationLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("validation loss on %d windows: %.6f nats/char (recorded %.6f), %.4f bits/char", ev.Windows, ev.Loss, want, ev.BPC)
-	if math.Abs(ev.Loss-want) > 1e-6 {
+	// On amd64 the loss is bit-for-bit what make train recorded; the margin
+	// is for platforms where Go fuses multiply-adds (arm64), which move the
+	// last float32 bits.
+	if math.Abs(ev.Loss-want) > 1e-5 {
 		t.Fatalf("validation loss = %.9f; want %.9f as recorded", ev.Loss, want)
 	}
 	if m.Config != DefaultConfig(TTTLinear) {

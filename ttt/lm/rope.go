@@ -27,8 +27,6 @@ func rope(x []float32, T, H, d, period int, theta float64, dir float64) {
 // ropeToken rotates one token at absolute position t (q, k: [H·d]) as rope does.
 func ropeToken(x []float32, t, H, d, period int, theta float64) {
 	p := t % period
-	// rope at row 0 with the position folded into a one-row call would lose
-	// t mod period, so rotate by hand with the same angles.
 	for m := 0; 2*m+1 < d; m++ {
 		angle := float64(p) * math.Pow(theta, -2*float64(m)/float64(d))
 		sin, cos := math.Sincos(angle)

@@ -76,7 +76,7 @@ func trainBytes(t *testing.T, mixer Mixer, procs int) []byte {
 
 // TestDeterministic: training gives the same bytes with 1 and 3 threads.
 func TestDeterministic(t *testing.T) {
-	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention} {
+	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention, RoPELinearAttention} {
 		if a, b := trainBytes(t, mixer, 1), trainBytes(t, mixer, 3); !bytes.Equal(a, b) {
 			t.Errorf("%s: weights differ between GOMAXPROCS 1 and 3", mixer)
 		}
