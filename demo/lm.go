@@ -33,7 +33,7 @@ type LMPred struct {
 // safe for concurrent use (LMSession serialises it).
 type LMRun struct {
 	Model     *lm.Model
-	ModelName string // "pretrained" or "untrained" (LoadLM), for the page
+	ModelName string   // "pretrained" or "untrained" (LoadLM), for the page
 	Text      []string // the text, one string per character
 	Tokens    []int
 
