@@ -3,7 +3,7 @@
 //	ttt replay [-backend cpu|gpu] [-form naive|primal|dual|stream] FILE.json
 //	ttt check  [-gpu]
 //	ttt bench  [-backend cpu|gpu] [-form F|all] [-model linear|mlp] [-T N] [-d N] [-heads N] [-b N] [-runs N] [-json]
-//	ttt stream [-T N] [-d N] [-b N] [-model linear|mlp]
+//	ttt stream [-T N] [-d N] [-b N] [-model linear|mlp] [-opt gd|momentum|adam] [-beta X] [-wd X]
 //	ttt experiment [-backend cpu|gpu] [-params JSON] [-json|-csv] equivalence|lanes|race|sweep|cost
 //	ttt train  [-mixer ttt-linear|ttt-mlp|attention|linear-attention|rope-linear-attention] [-steps N] [-out FILE] [-checkpoint FILE [-resume]] [-eval FILE]
 package main

@@ -208,6 +208,34 @@ func TestCheckAndStreamRun(t *testing.T) {
 	}
 }
 
+// TestStreamOptimisers: each inner optimiser streams and learns the
+// repeating text (its second half's ℓ(W_t) is lower), and bad settings are
+// refused with the setting named.
+func TestStreamOptimisers(t *testing.T) {
+	for _, o := range []string{"gd", "momentum", "adam"} {
+		var out bytes.Buffer
+		if err := stream([]string{"-T", "96", "-opt", o, "-wd", "0.01"}, &out); err != nil {
+			t.Fatalf("%s: %v", o, err)
+		}
+		if !strings.Contains(out.String(), "inner optimiser "+o) || !strings.Contains(out.String(), "W is memorising it") {
+			t.Errorf("%s: the stream did not say its optimiser or did not learn the text:\n%s", o, out.String())
+		}
+	}
+	for args, want := range map[string]string{
+		"-opt adamw":            `unknown inner optimiser "adamw"`,
+		"-opt momentum -beta 1": "β = 1",
+		"-opt adam -beta -0.5":  "β₁ = -0.5",
+		"-wd NaN":               "weight decay) = NaN",
+		"-opt momentum -wd 1.5": "weight decay) = 1.5",
+	} {
+		var out bytes.Buffer
+		err := stream(strings.Fields(args), &out)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ttt stream %s: error %v, want one containing %q", args, err, want)
+		}
+	}
+}
+
 func TestBenchJSON(t *testing.T) {
 	var out bytes.Buffer
 	if err := bench([]string{"-T", "40", "-d", "8", "-b", "4", "-runs", "1", "-json"}, &out); err != nil {

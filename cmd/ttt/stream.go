@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"tttexplainer/demo"
 	"tttexplainer/ttt"
 )
 
@@ -16,12 +17,15 @@ const streamText = "the cat sat on the mat. the cat sat on the mat. the cat sat 
 // the stream form and prints each token's losses as it arrives: the hidden
 // state W learns this text while reading it.
 func stream(args []string, stdout io.Writer) error {
-	fs := newFlags("stream", "[-T N] [-d N] [-b N] [-model linear|mlp] [-lr X]")
+	fs := newFlags("stream", "[-T N] [-d N] [-b N] [-model linear|mlp] [-lr X] [-opt gd|momentum|adam] [-beta X] [-wd X]")
 	T := fs.Int("T", 96, "tokens to stream (the text repeats)")
 	d := fs.Int("d", 16, "head size")
 	b := fs.Int("b", 4, "mini-batch size")
 	lr := fs.Float64("lr", 4, "base learning rate")
 	modelName := fs.String("model", "linear", "inner model: linear or mlp")
+	optName := fs.String("opt", "gd", "inner optimiser: gd (the paper's), momentum or adam")
+	beta := fs.Float64("beta", 0.9, "momentum β, or Adam's β₁")
+	wd := fs.Float64("wd", 0, "weight decay λ per mini-batch (forgetting)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,11 +36,26 @@ func stream(args []string, stdout io.Writer) error {
 	if *T < 1 || *T > 4096 || *d < 2 || *d > 256 || *b < 1 || *b > 64 || !(*lr > 0 && *lr <= 100) {
 		return fmt.Errorf("want 1 ≤ T ≤ 4096, 2 ≤ d ≤ 256, 1 ≤ b ≤ 64 and 0 < lr ≤ 100")
 	}
+	kind, err := ttt.ParseOptKind(*optName)
+	if err != nil {
+		return err
+	}
+	o := ttt.Opt{Kind: kind, Decay: float32(*wd)}
+	switch kind {
+	case ttt.Momentum:
+		o.Beta = float32(*beta)
+	case ttt.Adam:
+		// The page's settings (demo.InnerOpt): Adam's step α is set by η, not by the gated lr_t.
+		o.Beta, o.Beta2, o.Eps, o.Eta = float32(*beta), demo.AdamBeta2, demo.AdamEps, float32(demo.AdamScale**lr/float64(*d))
+	}
 	text := []rune(strings.Repeat(streamText, *T/len(streamText)+1))[:*T]
 	h, W0, seq := textHead(model, text, *d, *b, float32(*lr))
-	st := ttt.NewStreamState(h, W0)
+	st, err := ttt.NewStreamStateOpt(h, W0, o)
+	if err != nil {
+		return err
+	}
 
-	fmt.Fprintf(stdout, "Streaming %d characters into one TTT-%s head (d = %d, b = %d). Each token is\n", *T, model, *d, *b)
+	fmt.Fprintf(stdout, "Streaming %d characters into one TTT-%s head (d = %d, b = %d, inner optimiser %s). Each token is\n", *T, model, *d, *b, kind)
 	fmt.Fprintf(stdout, "one gradient step on ℓ(W; x) = ½‖f(k; W) − v‖²; the columns are that loss (MSE)\n")
 	fmt.Fprintf(stdout, "at the start weights W0, just before the token's step, and just after it.\n\n")
 	fmt.Fprintf(stdout, "  t  tok  ℓ(W0)  ℓ(W_t−1)  ℓ(W_t)  ‖W_t − W0‖\n")
