@@ -51,7 +51,15 @@ func siluGrad(x float32) float32 {
 
 // crossEntropy writes p = softmax(logits) into probs [V] and returns −ln p[target].
 func crossEntropy(probs, logits []float32, target int) float32 {
-	mx := logits[0]
+	mx, logS := softmax(probs, logits)
+	return float32(logS - float64(logits[target]-mx))
+}
+
+// softmax writes softmax(logits) into probs and returns max(logits) and
+// ln Σ exp(logits − max), from which −ln p(i) = logS − (logits[i] − max)
+// stays finite when p(i) underflows to 0.
+func softmax(probs, logits []float32) (mx float32, logS float64) {
+	mx = logits[0]
 	for _, v := range logits {
 		mx = max(mx, v)
 	}
@@ -64,5 +72,5 @@ func crossEntropy(probs, logits []float32, target int) float32 {
 	for i := range probs {
 		probs[i] = float32(float64(probs[i]) / s)
 	}
-	return float32(math.Log(s) - float64(logits[target]-mx))
+	return mx, math.Log(s)
 }

@@ -79,7 +79,9 @@ type Stream struct {
 	y      []float32 // [D]
 	lr     []float32 // [H]
 	hg, hu []float32 // [F]
-	logits []float32 // [V]
+	logits []float32 // [V] the last token's, which the current token is scored against
+	mx     float32   // max(logits)
+	logS   float64   // ln Σ exp(logits − mx)
 	inner  [][]ttt.Losses
 }
 
@@ -138,7 +140,7 @@ func (s *Stream) Step(token int) (Step, error) {
 	D, H, d, F, V := c.D, c.H, c.HeadSize(), c.FFN, c.Vocab
 	loss := float32(math.NaN())
 	if s.t > 0 {
-		loss = -float32(math.Log(float64(s.probs[token])))
+		loss = float32(s.logS - float64(s.logits[token]-s.mx)) // −ln p(token), finite even where p underflows to 0
 	}
 	copy(s.prev, s.probs)
 	copy(s.x, p.Embed[token*D:(token+1)*D])
@@ -171,7 +173,7 @@ func (s *Stream) Step(token int) (Step, error) {
 	rmsNormForward(s.a, r[:], s.x, p.NormF, 1, D)
 	clear(s.logits)
 	mmTB(s.logits, s.a, p.Embed, 1, V, D)
-	crossEntropy(s.probs, s.logits, 0)
+	s.mx, s.logS = softmax(s.probs, s.logits)
 	s.t++
 	return Step{Probs: s.probs, Loss: loss, Inner: s.inner}, nil
 }

@@ -115,3 +115,36 @@ func testMixerEqualsLayer(t *testing.T, mixer Mixer) {
 		}
 	}
 }
+
+// TestStreamLossFiniteWhenPUnderflows: a character the model all but rules
+// out (p underflows to 0 in float32) still gets a finite loss, −ln p from the
+// logits, as the training forward computes it; the page's JSON has no ±Inf.
+func TestStreamLossFiniteWhenPUnderflows(t *testing.T) {
+	c := tinyConfig(TTTLinear)
+	m, _ := New(c, 9)
+	for i := range m.Params.NormF {
+		m.Params.NormF[i] *= 1e4 // logits of order 1e3 apart: most p underflow to 0
+	}
+	st, err := m.NewStream(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	underflowed := false
+	for i := 0; i < 2*c.Vocab; i++ {
+		tok := i % c.Vocab
+		if i > 0 && st.probs[tok] == 0 {
+			underflowed = true
+		}
+		step, err := st.Step(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && (math.IsInf(float64(step.Loss), 0) || math.IsNaN(float64(step.Loss)) || step.Loss < 0) {
+			t.Fatalf("token %d: loss %v, want finite and ≥ 0", i, step.Loss)
+		}
+	}
+	if !underflowed {
+		t.Fatal("no probability underflowed: the test does not test what it says")
+	}
+}
