@@ -5,9 +5,9 @@ import "math"
 // DefaultEps is the LayerNorm epsilon of the official code (biased variance).
 const DefaultEps = 1e-6
 
-// lnStats returns the mean μ and the reciprocal std r = 1/sqrt(σ² + eps) of one row.
+// LNStats returns the mean μ and the reciprocal std r = 1/sqrt(σ² + eps) of one row.
 // The variance is two-pass so that rows with a large mean lose no precision.
-func lnStats(z []float32, eps float32) (mu, r float32) {
+func LNStats(z []float32, eps float32) (mu, r float32) {
 	n := float32(len(z))
 	var s float32
 	for _, v := range z {
@@ -26,7 +26,7 @@ func lnStats(z []float32, eps float32) (mu, r float32) {
 // LayerNorm writes y = γ ⊙ (z − μ)/sqrt(σ² + eps) + β for one row of d features.
 // y may alias z.
 func LayerNorm(y, z, gamma, beta []float32, eps float32) {
-	mu, r := lnStats(z, eps)
+	mu, r := LNStats(z, eps)
 	for m := range z {
 		y[m] = gamma[m]*(z[m]-mu)*r + beta[m]
 	}
@@ -39,7 +39,7 @@ func LayerNorm(y, z, gamma, beta []float32, eps float32) {
 //	x̂ = (z − μ) r,   e = γ x̂ + β − target,   h = γ e
 //	g = r (h − mean(h) − x̂ mean(h x̂))
 func LNL2Grad(g, z, target, gamma, beta []float32, eps float32) (mse float32) {
-	mu, r := lnStats(z, eps)
+	mu, r := LNStats(z, eps)
 	n := float32(len(z))
 	var s1, s2, se float32
 	for m := range z {
@@ -62,7 +62,7 @@ func LNL2Grad(g, z, target, gamma, beta []float32, eps float32) (mse float32) {
 
 // LNLoss returns mean_d (LN(z) − target)² for one row.
 func LNLoss(z, target, gamma, beta []float32, eps float32) float32 {
-	mu, r := lnStats(z, eps)
+	mu, r := LNStats(z, eps)
 	var se float32
 	for m := range z {
 		e := gamma[m]*(z[m]-mu)*r + beta[m] - target[m]

@@ -1,6 +1,10 @@
 package lm
 
-import "math"
+import (
+	"math"
+
+	"tttexplainer/ttt"
+)
 
 // The block's normalisations, each with its backward twin:
 // RMSNorm (the block's pre-norms and the final norm) and LayerNorm (the TTT
@@ -47,29 +51,12 @@ func rmsNormBackward(dx, dg, dy, x, g, r []float32, n, D int) {
 	}
 }
 
-// lnStats returns the mean μ and r = 1/sqrt(σ² + eps) of one row (biased
-// variance, two passes), exactly as ttt's LayerNorm computes them.
-func lnStats(z []float32) (mu, r float32) {
-	n := float32(len(z))
-	var s float32
-	for _, v := range z {
-		s += v
-	}
-	mu = s / n
-	var ss float32
-	for _, v := range z {
-		c := v - mu
-		ss += c * c
-	}
-	return mu, 1 / float32(math.Sqrt(float64(ss/n+normEps)))
-}
-
 // layerNormBackward adds ∂L/∂z to dz [d], ∂L/∂γ to dgam and ∂L/∂β to dbet,
 // for y = γ ⊙ x̂ + β, x̂ = (z − μ) r, given dy [d]:
 //
 //	dx̂ = γ ⊙ dy,  dz = r (dx̂ − mean(dx̂) − x̂ mean(dx̂ ⊙ x̂))
 func layerNormBackward(dz, dgam, dbet, dy, z, gamma []float32) {
-	mu, r := lnStats(z)
+	mu, r := ttt.LNStats(z, normEps)
 	n := float32(len(z))
 	var s1, s2 float32
 	for m, v := range z {
@@ -96,7 +83,7 @@ func layerNormBackward(dz, dgam, dbet, dy, z, gamma []float32) {
 //	x̂ = (z − μ) r,  e = γ x̂ + β − t,  h = γ e,  S1 = mean(h),  S2 = mean(h x̂)
 //	g = r (h − S1 − x̂ S2)
 func lnl2GradBackward(dz, dt, dgam, dbet, dg, z, t, gamma, beta []float32, xh, dxh []float32) {
-	mu, r := lnStats(z)
+	mu, r := ttt.LNStats(z, normEps)
 	n := float32(len(z))
 	var S1, S2, dr, sumDg, sumDgX float32
 	for m, v := range z {
