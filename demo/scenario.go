@@ -38,6 +38,8 @@ type Scenario struct {
 	WD      float64 `json:"wd"`             // weight decay λ (forgetting) per mini-batch, [0, 1)
 	// Experiment, when set, is what the page runs and shows (experiment.go).
 	Experiment *ExperimentSpec `json:"experiment,omitempty"`
+	// LM, when set, opens the language-model mode on its text (lmspec.go).
+	LM *LMSpec `json:"lm,omitempty"`
 }
 
 // Width is a preset of the layer's width D and heads H (head size d = D/H).
@@ -141,6 +143,14 @@ func (s *Scenario) Validate() error {
 	if err := s.validateOpt(); err != nil {
 		return err
 	}
+	if err := s.checkShows(); err != nil {
+		return err
+	}
+	if s.LM != nil {
+		if err := s.LM.Validate(); err != nil {
+			return err
+		}
+	}
 	if s.Experiment != nil {
 		return s.Experiment.Validate()
 	}
@@ -198,6 +208,9 @@ func (s *Scenario) Query() url.Values {
 	if s.Experiment != nil {
 		s.Experiment.Query(q)
 	}
+	if s.LM != nil {
+		s.LM.Query(q)
+	}
 	return q
 }
 
@@ -249,7 +262,12 @@ func FromQuery(q url.Values) (Scenario, error) {
 	if v := q.Get("input"); v != "" {
 		s.Input = v
 	}
-	if q.Has("text") {
+	lm, layerText, err := lmFromQuery(q)
+	if err != nil {
+		return Scenario{}, err
+	}
+	s.LM = lm
+	if q.Has("text") && layerText {
 		s.Text = q.Get("text")
 	}
 	if v := q.Get("backend"); v != "" {

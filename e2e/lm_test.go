@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image/png"
 	"math"
@@ -274,7 +275,7 @@ func TestLMPage(t *testing.T) {
 			t.Fatalf("?mode=lm&text=…: the LM read %q (%d characters)", strings.Join(s.Tokens, ""), s.Done)
 		}
 		q := eval[string](t, ctx, `location.search`)
-		if v, _ := url.ParseQuery(strings.TrimPrefix(q, "?")); v.Get("mode") != "lm" || v.Get("text") != text {
+		if v, _ := url.ParseQuery(strings.TrimPrefix(q, "?")); v.Get("mode") != "lm" || v.Get("lmtext") != text {
 			t.Errorf("the URL after reading is %q, want mode=lm and the text", q)
 		}
 		shown := eval[string](t, ctx, `document.getElementById("lm-summary").textContent`)
@@ -319,6 +320,39 @@ func TestLMEmbed(t *testing.T) {
 	if n := colours(img, img.Bounds()); n < 50 {
 		t.Errorf("the embedded LM view shows %d colours: blank?", n)
 	}
+
+	// Save short link in LM mode stores the text as the scenario's lm, and
+	// both /s/{id} and /e/{id} open the mode on it.
+	saved := "Ahab! Ahab! Queequeg."
+	open(t, ctx, srv.URL+"/?autoplay=0&mode=lm&lmbackend=cpu&lmtext="+url.QueryEscape(saved))
+	waitLM(t, ctx, saved)
+	var link string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(link, "/s/"); time.Sleep(200 * time.Millisecond) {
+		link = eval[string](t, ctx, `(document.getElementById("link").value.includes("/s/") || document.getElementById("save").click(), document.getElementById("link").value)`)
+	}
+	if !strings.Contains(link, "/s/") {
+		t.Fatalf("Save short link in LM mode left the link box at %q", link)
+	}
+	for _, page := range []string{link, strings.Replace(link, "/s/", "/e/", 1)} {
+		open(t, ctx, page)
+		if s := waitLM(t, ctx, saved); s.Backend != "cpu" {
+			t.Errorf("%s: the saved LM scenario ran on %q, want its backend cpu", page, s.Backend)
+		}
+	}
+}
+
+// waitLM waits until the page's language model has read text, and returns its state.
+func waitLM(t *testing.T, ctx context.Context, text string) lmState {
+	t.Helper()
+	var s lmState
+	n := len([]rune(text))
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if s = eval[lmState](t, ctx, `(window.ttt && ttt.lmState && ttt.lmState()) || {}`); s.Done == n && strings.Join(s.Tokens, "") == text {
+			return s
+		}
+	}
+	t.Fatalf("the language model read %q (%d of %d characters), want %q", strings.Join(s.Tokens, ""), s.Done, n, text)
+	return s
 }
 
 // phraseLoss is the mean loss of lmPhrase's characters at its first and

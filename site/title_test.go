@@ -15,3 +15,12 @@ func TestTitleOfAnExperiment(t *testing.T) {
 		t.Errorf("Title = %q; want %q", got, want)
 	}
 }
+
+// A language-model scenario is named for the mode, never for its text.
+func TestTitleOfALanguageModel(t *testing.T) {
+	s := demo.Default()
+	s.LM = &demo.LMSpec{Text: "Call me <b>Ishmael</b>."}
+	if got, want := Title(&s), "TTT Explainer: a TTT language model reading a text"; got != want {
+		t.Errorf("Title = %q; want %q", got, want)
+	}
+}

@@ -107,6 +107,9 @@ func Title(s *demo.Scenario) string {
 	if s.Experiment != nil {
 		return fmt.Sprintf("TTT Explainer: the %s experiment", s.Experiment.Name)
 	}
+	if s.LM != nil {
+		return "TTT Explainer: a TTT language model reading a text"
+	}
 	model := map[string]string{"linear": "TTT-Linear", "mlp": "TTT-MLP"}[s.Model]
 	if model == "" {
 		model = "TTT"

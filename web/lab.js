@@ -133,7 +133,7 @@
   // save stores the page's scenario with this experiment: /s/{id} and /e/{id} then run it.
   async function save(spec) {
     const s = window.ttt.state();
-    const body = Object.assign({}, s && s.scenario, { experiment: spec });
+    const body = Object.assign({}, s && s.scenario, { experiment: spec, lm: undefined });
     const resp = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const out = await resp.json().catch(() => ({}));
     if (!resp.ok) { $("lab-status").textContent = `Saving failed: ${out.error || resp.status}`; return; }

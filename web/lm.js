@@ -1,8 +1,10 @@
 // lm.js is the page's language-model mode: the mode switch, the text box
 // and its presets, the character scrubber and the sentence under the
 // canvas. It only calls window.ttt (page.js: lm, lmSeek, lmState, setMode);
-// the Go program draws the view. ?mode=lm&text=… (and lmmodel, lmbackend)
-// opens the mode on a text, in the page and in embed.html.
+// the Go program draws the view. ?mode=lm&lmtext=… (or &text=…; and
+// lmmodel, lmbackend) opens the mode on a text, in the page and in
+// embed.html, and so does a saved scenario with an lm field (/s/{id},
+// /e/{id}), which "Save short link" writes in this mode.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -25,7 +27,7 @@
   }
 
   function lmQuery(text) {
-    const q = new URLSearchParams({ mode: "lm", text });
+    const q = new URLSearchParams({ mode: "lm", lmtext: text });
     if (opts.model !== "pretrained") q.set("lmmodel", opts.model);
     if (opts.backend !== "auto") q.set("lmbackend", opts.backend);
     return q.toString();
@@ -132,6 +134,27 @@
         window.ttt.lmSeek(last.t + (e.key === "ArrowRight" ? 1 : -1)).catch(() => {});
       }
     }, true);
+    // Save short link: the layer's scenario with this text as its lm, so
+    // /s/{id} and /e/{id} open this mode on it.
+    const save = $("save");
+    if (save) save.addEventListener("click", async (e) => {
+      if (mode !== "lm" || !$("lm-text")) return;
+      e.stopImmediatePropagation();
+      const st = window.ttt.state();
+      const body = Object.assign({}, st && st.scenario, { experiment: undefined, lm: { text: $("lm-text").value, model: opts.model, backend: opts.backend } });
+      try {
+        const resp = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+        const out = await resp.json().catch(() => ({}));
+        if (!resp.ok) throw new Error(`saving failed: ${out.error || resp.status}`);
+        navigator.clipboard.writeText(out.url).catch(() => {});
+        const link = $("link");
+        if (link) { link.value = out.url; link.select(); }
+        save.textContent = "Saved and copied";
+        setTimeout(() => { save.textContent = "Save short link"; }, 2000);
+      } catch (err) {
+        show(err.message);
+      }
+    }, true);
     for (const id of ["copy", "copy-embed"]) {
       const b = $(id);
       if (b) b.addEventListener("click", (e) => {
@@ -146,7 +169,19 @@
       }, true);
     }
     if (initial.get("mode") === "lm") {
-      window.ttt.ready.then(() => read(initial.get("text") || presets.repeat)).catch(() => {});
+      window.ttt.ready.then(() => read(initial.get("lmtext") || initial.get("text") || presets.repeat)).catch(() => {});
+    } else {
+      // A saved scenario (/s/{id}, /e/{id}) with an lm field.
+      window.ttt.ready.then(() => {
+        const st = window.ttt.state();
+        const spec = st && st.scenario && st.scenario.lm;
+        if (!spec) return;
+        if (spec.model) opts.model = spec.model;
+        if (spec.backend) opts.backend = spec.backend === "gpu" ? "webgpu" : spec.backend;
+        const be = $("lm-backend");
+        if (be) be.value = opts.backend;
+        return read(spec.text);
+      }).catch(() => {});
     }
   }
 

@@ -40,7 +40,7 @@
 //   ttt.experimentProgress()      {running, done, total, what}
 //   ttt.experimentCSV()           Promise of the last result as CSV: experiment,table,row,column,value
 //   ttt.lastExperiment()          the last result, or null
-// The language model (web/lm.js draws its controls; ?mode=lm&text=… opens it):
+// The language model (web/lm.js draws its controls; ?mode=lm&lmtext=…, or a saved scenario's lm, opens it):
 //   ttt.lm(text, {backend, model, weights})
 //                                 read text through the character-level TTT language model and show it
 //                                 (backend "auto" | "webgpu" | "cpu"; model "pretrained", the one trained
@@ -447,7 +447,7 @@
     // Save: the site stores the scenario and answers with /s/{id} and /e/{id}.
     onClick("save", async () => {
       if (!last) return;
-      const resp = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(last.scenario) });
+      const resp = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(Object.assign({}, last.scenario, { lm: undefined })) });
       const body = await resp.json().catch(() => ({}));
       if (!resp.ok) throw new Error(`saving failed: ${body.error || resp.status}`);
       await copy(body.url);
