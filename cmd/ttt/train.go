@@ -148,9 +148,6 @@ func train(args []string, stdout io.Writer) error {
 			"val_windows":            strconv.Itoa(ev.Windows),
 			"val_loss_first_windows": strconv.FormatFloat(sub.Loss, 'g', 9, 64),
 			"val_first_windows":      strconv.Itoa(sub.Windows),
-			"val_repeat_first":       strconv.FormatFloat(rep.First, 'f', 6, 64),
-			"val_repeat_second":      strconv.FormatFloat(rep.Second, 'f', 6, 64),
-			"vocab":                  lm.Vocab,
 		}
 		if err := writeFile(*out, func(w io.Writer) error { return tr.M.Save(w, meta) }); err != nil {
 			return err
