@@ -133,7 +133,7 @@ func train(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := lm.EvaluateRepeat(tr.M, valSet, *valWindows, lm.RepeatLen)
+	rep, err := lm.EvaluateRepeat(tr.M, valSet, *valWindows, 0)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func evalWeights(path, data string, windows int, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := lm.EvaluateRepeat(m, val, windows, lm.RepeatLen)
+	rep, err := lm.EvaluateRepeat(m, val, windows, 0)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func report(w io.Writer, ev *lm.Eval, rep *lm.RepeatEval) {
 		lo = hi
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "repeat (%d validation segments of %d characters, each read twice): %.4f nats/char the first time, %.4f the second\n", rep.Windows, lm.RepeatLen, rep.First, rep.Second)
+	fmt.Fprintf(w, "repeat (%d validation segments of %d characters, each read twice): %.4f nats/char the first time, %.4f the second\n", rep.Windows, rep.L, rep.First, rep.Second)
 }
 
 // writeFile writes through a temporary file and renames it, so an
