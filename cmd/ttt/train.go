@@ -37,6 +37,9 @@ func train(args []string, stdout io.Writer) error {
 	wd := fs.Float64("wd", float64(dt.WeightDecay), "AdamW weight decay on matrices")
 	clip := fs.Float64("clip", float64(dt.Clip), "gradient-norm clip (0: none)")
 	seed := fs.Uint64("seed", dt.Seed, "seed for initialisation and batches")
+	repeat := fs.Float64("repeat", float64(dt.Repeat), "probability that a training window holds a segment followed by its repeat (0: plain text)")
+	fixedTau := fs.Bool("fixed-tau", dt.FixedTau, "keep the TTT layer's τ at 0 (token scale exactly 1/i) instead of learning it")
+	baseLR := fs.Float64("base-lr", 0, "TTT inner base learning rate (0: the mixer's default)")
 	D := fs.Int("d", def.D, "model width D")
 	heads := fs.Int("heads", def.H, "heads")
 	layers := fs.Int("layers", def.Layers, "blocks")
@@ -70,10 +73,13 @@ func train(args []string, stdout io.Writer) error {
 		}
 		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
 		c.D, c.H, c.Layers, c.FFN, c.B, c.Context = *D, *heads, *layers, *ffn, *mb, *context
+		if *baseLR != 0 {
+			c.BaseLR = float32(*baseLR)
+		}
 		if m, err = lm.New(c, *seed); err != nil {
 			return err
 		}
-		tc = lm.TrainConfig{Steps: *steps, Batch: *batch, LR: float32(*lr), MinLR: float32(*minLR), Warmup: *warmup, WeightDecay: float32(*wd), Clip: float32(*clip), Seed: *seed}
+		tc = lm.TrainConfig{Steps: *steps, Batch: *batch, LR: float32(*lr), MinLR: float32(*minLR), Warmup: *warmup, WeightDecay: float32(*wd), Clip: float32(*clip), Seed: *seed, Repeat: float32(*repeat), FixedTau: *fixedTau}
 		if err := tc.Validate(); err != nil {
 			return err
 		}
@@ -127,7 +133,11 @@ func train(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	report(stdout, ev)
+	rep, err := lm.EvaluateRepeat(tr.M, valSet, *valWindows, 0)
+	if err != nil {
+		return err
+	}
+	report(stdout, ev, rep)
 	if *out != "" {
 		tcj, _ := json.Marshal(tc)
 		meta := map[string]string{
@@ -165,13 +175,17 @@ func evalWeights(path, data string, windows int, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	report(stdout, ev)
+	rep, err := lm.EvaluateRepeat(m, val, windows, 0)
+	if err != nil {
+		return err
+	}
+	report(stdout, ev, rep)
 	return nil
 }
 
-// report prints the validation loss and the loss against position in the
-// context, in log-spaced buckets.
-func report(w io.Writer, ev *lm.Eval) {
+// report prints the validation loss, the loss against position in the
+// context in log-spaced buckets, and the loss on a segment read twice.
+func report(w io.Writer, ev *lm.Eval, rep *lm.RepeatEval) {
 	fmt.Fprintf(w, "validation: %.4f nats/char, %.4f bits/char (%d windows)\n", ev.Loss, ev.BPC, ev.Windows)
 	fmt.Fprintf(w, "loss by position (nats/char):")
 	for lo := 0; lo < len(ev.ByPos); {
@@ -187,6 +201,7 @@ func report(w io.Writer, ev *lm.Eval) {
 		lo = hi
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "repeat (%d validation segments of %d characters, each read twice): %.4f nats/char the first time, %.4f the second\n", rep.Windows, rep.L, rep.First, rep.Second)
 }
 
 // writeFile writes through a temporary file and renames it, so an

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 )
 
@@ -18,6 +19,17 @@ type TrainConfig struct {
 	WeightDecay float32 // on matrices only (Tensor.Decay)
 	Clip        float32 // global gradient-norm clip; 0: none
 	Seed        uint64  // initialisation and batch sampling
+	// Repeat is the probability that a training window holds a segment of
+	// the text followed at once by its repeat (see repeatWindow), a signal
+	// that pays for learning in context; 0: plain text. The choice of
+	// windows and segments is a function of (Seed, step) alone.
+	Repeat float32 `json:",omitempty"`
+	// FixedTau keeps the TTT layer's τ at its initial 0, so the token
+	// scale is exactly 1/i and the last token's, which carries W to the
+	// next mini-batch, is 1/b: the outer loop cannot switch the inner
+	// loop's update across mini-batches off (s_b = max(0, 1/b + τ_b) = 0
+	// passes no gradient back, so once there it stays there).
+	FixedTau bool `json:",omitempty"`
 }
 
 // DefaultTrain is the setting the committed weights were trained with.
@@ -42,6 +54,8 @@ func (tc TrainConfig) Validate() error {
 		return fmt.Errorf("weight decay %g: want 0..1", tc.WeightDecay)
 	case !(tc.Clip >= 0):
 		return fmt.Errorf("gradient clip %g: want ≥ 0", tc.Clip)
+	case !(tc.Repeat >= 0) || tc.Repeat > 1:
+		return fmt.Errorf("repeat probability %g: want 0..1", tc.Repeat)
 	}
 	return nil
 }
@@ -70,6 +84,7 @@ type Trainer struct {
 	data   []int
 	grads  []*Params
 	works  []*work
+	seqs   [][]int // each sequence's window when it holds a repeat
 	losses []float64
 }
 
@@ -85,6 +100,7 @@ func NewTrainer(m *Model, tc TrainConfig, data []int) (*Trainer, error) {
 	for i := 0; i < tc.Batch; i++ {
 		tr.grads = append(tr.grads, NewParams(m.Config))
 		tr.works = append(tr.works, newWork(m.Config))
+		tr.seqs = append(tr.seqs, make([]int, m.Config.Context+1))
 	}
 	return tr, nil
 }
@@ -100,6 +116,43 @@ func (tr *Trainer) batchOffsets(s int) []int {
 	return out
 }
 
+// repeatSalt separates the repeat draws from the offsets' stream, so a run
+// with Repeat > 0 reads its windows at the same offsets as one without.
+const repeatSalt = 0x7265706561740000
+
+// minRepeat is the shortest repeated segment.
+const minRepeat = 16
+
+// window is sequence i's T+1 tokens at step s starting at offset off: the
+// text there, or with probability Repeat a window in which a segment of L
+// characters (minRepeat ≤ L ≤ T/2) at a position p is followed by the same L
+// characters again and then by the text that follows the segment:
+//
+//	text[off : off+p+L] ++ text[off+p : off+p+L] ++ text[off+p+L : off+T+1−L]
+func (tr *Trainer) window(s, i, off int) []int {
+	T := tr.M.Config.Context
+	plain := tr.data[off : off+T+1]
+	if tr.TC.Repeat <= 0 || T/2 < minRepeat {
+		return plain
+	}
+	rng := rand.New(rand.NewPCG(tr.TC.Seed^repeatSalt, uint64(s)*1024+uint64(i)+1))
+	if rng.Float32() >= tr.TC.Repeat {
+		return plain
+	}
+	L := minRepeat + rng.IntN(T/2-minRepeat+1)
+	p := rng.IntN(T + 1 - 2*L + 1)
+	return repeatWindow(tr.seqs[i], tr.data[off:], p, L)
+}
+
+// repeatWindow fills dst (T+1 tokens) with text[:p+L], text[p:p+L] again,
+// then text[p+L:], and returns it.
+func repeatWindow(dst, text []int, p, L int) []int {
+	n := copy(dst, text[:p+L])
+	n += copy(dst[n:], text[p:p+L])
+	copy(dst[n:], text[p+L:])
+	return dst
+}
+
 // TrainStep takes one optimiser step and returns the batch's mean loss (nats
 // per character) and the gradient norm before clipping.
 func (tr *Trainer) TrainStep() (loss, gradNorm float64) {
@@ -107,7 +160,7 @@ func (tr *Trainer) TrainStep() (loss, gradNorm float64) {
 	scale := 1 / float32(tr.TC.Batch*T)
 	offs := tr.batchOffsets(tr.Step)
 	parallel(len(offs), func(i int) {
-		seq := tr.data[offs[i] : offs[i]+T+1]
+		seq := tr.window(tr.Step, i, offs[i])
 		g := tr.grads[i]
 		clear(g.Flat)
 		m.forward(tr.works[i], seq[:T], seq[1:])
@@ -150,6 +203,9 @@ func (tr *Trainer) adamW(g *Params, clip, lr float32) {
 	c2 := float32(1 - math.Pow(beta2, t))
 	for ti, p := range tr.M.Params.Tensors {
 		gd, md, vd := g.Tensors[ti].Data, tr.Mom.Tensors[ti].Data, tr.Vel.Tensors[ti].Data
+		if tr.TC.FixedTau && strings.HasSuffix(p.Name, ".mixer.tau") {
+			continue
+		}
 		decay := float32(0)
 		if p.Decay {
 			decay = tr.TC.WeightDecay

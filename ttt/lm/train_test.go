@@ -139,3 +139,60 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 		t.Errorf("Load with an F16 tensor: %v, want a dtype error", err)
 	}
 }
+
+// TestRepeatWindows: with Repeat a window is the text at the same offset as
+// without, but for a segment read twice; the draws depend on (Seed, step)
+// alone; FixedTau leaves τ at 0.
+func TestRepeatWindows(t *testing.T) {
+	text := make([]int, 400)
+	for i := range text {
+		text[i] = i % len(vocabRunes)
+	}
+	got := repeatWindow(make([]int, 11), text, 2, 3)
+	if want := []int{0, 1, 2, 3, 4, 2, 3, 4, 5, 6, 7}; !slices.Equal(got, want) {
+		t.Fatalf("repeatWindow(p 2, L 3) = %v, want %v", got, want)
+	}
+	c := smallConfig(TTTLinear)
+	tc := TrainConfig{Steps: 2, Batch: 8, LR: 1e-3, MinLR: 1e-4, Warmup: 1, Clip: 1, Seed: 3, Repeat: 0.5, FixedTau: true}
+	m, _ := New(c, 1)
+	tr, err := NewTrainer(m, tc, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repeats := 0
+	for i, off := range tr.batchOffsets(0) {
+		w := slices.Clone(tr.window(0, i, off))
+		plain := text[off : off+c.Context+1]
+		if slices.Equal(w, plain) {
+			continue
+		}
+		repeats++
+		// Some segment w[p:p+L] = w[p+L:p+2L] with the text before and after in place.
+		found := false
+		for L := minRepeat; L <= c.Context/2 && !found; L++ {
+			for p := 0; p+2*L <= c.Context+1; p++ {
+				if slices.Equal(w[:p+L], plain[:p+L]) && slices.Equal(w[p+L:p+2*L], plain[p:p+L]) && slices.Equal(w[p+2*L:], plain[p+L:c.Context+1-L]) {
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			t.Errorf("window %d is neither the text nor a repeat of it: %v", i, w)
+		}
+		if again := tr.window(0, i, off); !slices.Equal(again, w) {
+			t.Errorf("window %d drawn twice differs", i)
+		}
+	}
+	if repeats == 0 || repeats == tc.Batch {
+		t.Errorf("%d of %d windows hold a repeat at p = 0.5", repeats, tc.Batch)
+	}
+	tr.TrainStep()
+	for _, b := range m.Params.Blocks {
+		for _, v := range b.Tau {
+			if v != 0 {
+				t.Fatalf("FixedTau: τ = %v after a step, want 0", b.Tau)
+			}
+		}
+	}
+}
