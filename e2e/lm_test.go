@@ -31,8 +31,11 @@ const lmPhrase = "the whale is white, and the sea is deep. "
 // their model card records the validation loss flat after about 8
 // characters of context, and on this prompt the phrase costs 1.36 nats a
 // character the first time and 1.71 the second (the TTT layers' own
-// ℓ(W_{t−1}) does not fall on the repeat either). Set it when weights that
-// learn in context are committed.
+// ℓ(W_{t−1}) does not fall on the repeat either: their learnt τ makes the
+// last token's scale 0, so W never carries past a mini-batch; see
+// docs/BENCHMARKS.md). Training with τ fixed at 0, with repeated segments
+// or a larger inner step did not make the second reading cheaper either.
+// Set it when weights that learn in context are committed.
 const lmRepeatLearnt = false
 
 type lmPred struct {

@@ -134,7 +134,7 @@ func train(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := lm.EvaluateRepeat(tr.M, valSet, *valWindows, lm.RepeatLen)
+	rep, err := lm.EvaluateRepeat(tr.M, valSet, *valWindows, 0)
 	if err != nil {
 		return err
 	}
@@ -149,9 +149,6 @@ func train(args []string, stdout io.Writer) error {
 			"val_windows":            strconv.Itoa(ev.Windows),
 			"val_loss_first_windows": strconv.FormatFloat(sub.Loss, 'g', 9, 64),
 			"val_first_windows":      strconv.Itoa(sub.Windows),
-			"val_repeat_first":       strconv.FormatFloat(rep.First, 'f', 6, 64),
-			"val_repeat_second":      strconv.FormatFloat(rep.Second, 'f', 6, 64),
-			"vocab":                  lm.Vocab,
 		}
 		if err := writeFile(*out, func(w io.Writer) error { return tr.M.Save(w, meta) }); err != nil {
 			return err
@@ -179,7 +176,7 @@ func evalWeights(path, data string, windows int, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := lm.EvaluateRepeat(m, val, windows, lm.RepeatLen)
+	rep, err := lm.EvaluateRepeat(m, val, windows, 0)
 	if err != nil {
 		return err
 	}
@@ -205,7 +202,7 @@ func report(w io.Writer, ev *lm.Eval, rep *lm.RepeatEval) {
 		lo = hi
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "repeat (%d validation segments of %d characters, each read twice): %.4f nats/char the first time, %.4f the second\n", rep.Windows, lm.RepeatLen, rep.First, rep.Second)
+	fmt.Fprintf(w, "repeat (%d validation segments of %d characters, each read twice): %.4f nats/char the first time, %.4f the second\n", rep.Windows, rep.L, rep.First, rep.Second)
 }
 
 // writeFile writes through a temporary file and renames it, so an

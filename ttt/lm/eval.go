@@ -54,13 +54,14 @@ func Evaluate(m *Model, tokens []int, n int) (*Eval, error) {
 	return e, nil
 }
 
-// RepeatLen is the length of the validation segments EvaluateRepeat reads twice.
+// RepeatLen is the length of the validation segments EvaluateRepeat reads
+// twice (at most half the context).
 const RepeatLen = 64
 
 // RepeatEval is the loss on a segment read twice in one window.
 type RepeatEval struct {
 	First, Second float64 // mean nats/char predicting the segment's characters 1..L−1 on each reading
-	Windows       int
+	Windows, L    int
 }
 
 // EvaluateRepeat measures learning in context on held-out text: for each of
@@ -68,9 +69,13 @@ type RepeatEval struct {
 // are followed by the same L characters and then by the text after them,
 // and the mean loss of predicting the segment's characters 1..L−1 is taken
 // on the first and on the second reading. A model that learns in context
-// scores the second reading lower.
+// scores the second reading lower. L ≤ 0 means RepeatLen, or half the
+// context where that is shorter.
 func EvaluateRepeat(m *Model, tokens []int, n, L int) (*RepeatEval, error) {
 	T := m.Config.Context
+	if L <= 0 {
+		L = min(RepeatLen, (T+1)/2)
+	}
 	total := (len(tokens) - 1) / T
 	if total < 1 || L < 2 || 2*L > T+1 {
 		return nil, fmt.Errorf("repeat evaluation: %d characters, segment %d, context %d", len(tokens), L, T)
@@ -88,7 +93,7 @@ func EvaluateRepeat(m *Model, tokens []int, n, L int) (*RepeatEval, error) {
 			second[i] += float64(w.loss[L+t])
 		}
 	})
-	r := &RepeatEval{Windows: n}
+	r := &RepeatEval{Windows: n, L: L}
 	for i := range first {
 		r.First += first[i]
 		r.Second += second[i]
