@@ -46,6 +46,7 @@ func train(args []string, stdout io.Writer) error {
 	ffn := fs.Int("ffn", def.FFN, "SwiGLU inner width")
 	mb := fs.Int("b", def.B, "TTT mini-batch size")
 	context := fs.Int("context", def.Context, "context length T")
+	preConv := fs.Bool("preconv", def.PreConv, "add the Mamba backbone's pre_conv to every block: x += CausalConv_k4(RMSNorm(x)) before the mixer")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func train(args []string, stdout io.Writer) error {
 			return err
 		}
 		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
-		c.D, c.H, c.Layers, c.FFN, c.B, c.Context = *D, *heads, *layers, *ffn, *mb, *context
+		c.D, c.H, c.Layers, c.FFN, c.B, c.Context, c.PreConv = *D, *heads, *layers, *ffn, *mb, *context, *preConv
 		if *baseLR != 0 {
 			c.BaseLR = float32(*baseLR)
 		}

@@ -61,6 +61,13 @@ func (m *Model) blockBackward(w *work, b *blockCache, bp, gb *BlockParams, T int
 	}
 	m.mixerBackward(w, b, bp, gb, T)
 	rmsNormBackward(dx, gb.Norm1, w.da[:T*D], b.xIn, bp.Norm1, b.r1, T, D)
+	if c.PreConv {
+		// x += CausalConv_k4(RMSNorm_conv(xConv)): dx passes straight through
+		// and, via the conv and its norm, adds to itself.
+		clear(da)
+		causalConvBackward(da, gb.ConvW, gb.ConvB, dx, b.aC, bp.ConvW, T, D) // dy [T,D] -> daC [T,D]
+		rmsNormBackward(dx, gb.ConvNorm, da, b.xConv, bp.ConvNorm, b.rC, T, D)
+	}
 }
 
 // mixerBackward maps w.dZ (∂L/∂ concat Z) to w.da = ∂L/∂a1 and the mixer's

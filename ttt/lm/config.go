@@ -29,11 +29,13 @@ func ParseMixer(s string) (Mixer, error) {
 
 // Config is a model's shape. Every block is
 //
+//	x = x + CausalConv_k4(RMSNorm_conv(x))   (PreConv only)
 //	x = x + Mixer(RMSNorm(x))
 //	x = x + SwiGLU(RMSNorm(x))
 //
 // as in ttt-spec §2.1 (Transformer backbone: no share_qk convolutions, no
-// gate, no pre-conv), with tied input and output embeddings and a final RMSNorm.
+// gate; the Mamba backbone's residual pre_conv when PreConv is set), with
+// tied input and output embeddings and a final RMSNorm.
 type Config struct {
 	Mixer     Mixer
 	Vocab     int     // V characters
@@ -45,6 +47,13 @@ type Config struct {
 	Context   int     // training sequence length T
 	BaseLR    float32 // TTT inner base learning rate (1.0 for TTT-Linear)
 	RopeTheta float64
+	// PreConv adds the block-level residual pre_conv of ttt-spec §2.1: a
+	// depthwise causal convolution of width 4 (with bias, zero history) over
+	// its own RMSNorm, before the mixer's pre-norm. It hands each position
+	// the previous three characters, so θ_K can read "what came before"
+	// while θ_V reads "this character". Files saved without it load as false
+	// (omitempty keeps their metadata byte for byte).
+	PreConv bool `json:",omitempty"`
 }
 
 // DefaultConfig is the model the committed weights were trained with, and

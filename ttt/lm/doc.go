@@ -4,7 +4,9 @@
 // page's WebAssembly as well as on the command line.
 //
 // Every block is x += Mixer(RMSNorm(x)); x += SwiGLU(RMSNorm(x)) (ttt-spec
-// §2.1, Transformer backbone), with tied embeddings and a final RMSNorm. The
+// §2.1, Transformer backbone), with tied embeddings and a final RMSNorm;
+// Config.PreConv puts the Mamba backbone's residual pre_conv,
+// x += CausalConv_k4(RMSNorm(x)), in front of each block's mixer. The
 // mixer is the TTT layer with TTT-Linear or TTT-MLP heads (projections θ_Q,
 // θ_K, θ_V, RoPE with positions t mod b, the η gate, the inner loop, the
 // post-norm over D and θ_O: the same math as ttt.Layer), or a baseline

@@ -40,9 +40,23 @@ func (m *Model) lossOf(w *work, tokens, targets []int) float64 {
 // finite differences, tensor by tensor, along random directions: the
 // directional derivative g·u must match (L(θ+εu) − L(θ−εu))/2ε.
 func TestModelGradient(t *testing.T) {
+	type run struct {
+		mixer   Mixer
+		preConv bool
+	}
+	var runs []run
 	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention, RoPELinearAttention} {
-		t.Run(string(mixer), func(t *testing.T) {
-			c := tinyConfig(mixer)
+		runs = append(runs, run{mixer, false})
+	}
+	runs = append(runs, run{TTTLinear, true}, run{Attention, true})
+	for _, r := range runs {
+		name := string(r.mixer)
+		if r.preConv {
+			name += "+preconv"
+		}
+		t.Run(name, func(t *testing.T) {
+			c := tinyConfig(r.mixer)
+			c.PreConv = r.preConv
 			rng := rand.New(rand.NewPCG(1, 2))
 			m, _ := New(c, 3)
 			spread(m.Params, rng)

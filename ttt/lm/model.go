@@ -22,6 +22,8 @@ func New(c Config, seed uint64) (*Model, error) {
 
 // blockCache is what one block's backward needs from its forward.
 type blockCache struct {
+	xConv, aC []float32 // [T,D] PreConv: block input, RMSNorm_conv(xConv)
+	rC        []float32 // [T] its reciprocal RMS
 	xIn, a1   []float32 // [T,D] block input, RMSNorm(xIn)
 	r1, r2    []float32 // [T] reciprocal RMS
 	Q, K, V   []float32 // [H,T,d] head views after RoPE
@@ -70,6 +72,9 @@ func newWork(c Config) *work {
 	for l := 0; l < c.Layers; l++ {
 		b := &blockCache{xIn: f(T * D), a1: f(T * D), r1: f(T), r2: f(T), Q: f(H * T * d), K: f(H * T * d), V: f(H * T * d),
 			Zh: f(H * T * d), Z: f(T * D), Zn: f(T * D), xMid: f(T * D), a2: f(T * D), hg: f(T * F), hu: f(T * F), m: f(T * F)}
+		if c.PreConv {
+			b.xConv, b.aC, b.rC = f(T*D), f(T*D), f(T)
+		}
 		switch c.Mixer {
 		case TTTLinear, TTTMLP:
 			nmb := (T + c.B - 1) / c.B
@@ -114,6 +119,14 @@ func (m *Model) blockForward(w *work, b *blockCache, bp *BlockParams, T int) {
 	c := m.Config
 	D, F := c.D, c.FFN
 	x := w.x[:T*D]
+	if c.PreConv {
+		// x += CausalConv_k4(RMSNorm_conv(x)).
+		copy(b.xConv, x)
+		rmsNormForward(b.aC, b.rC, x, bp.ConvNorm, T, D)
+		Y := w.da[:T*D]
+		causalConvForward(Y, b.aC, bp.ConvW, bp.ConvB, T, D) // [T,D] ⊛ [4,D] -> [T,D]
+		addTo(x, Y)
+	}
 	copy(b.xIn, x)
 	rmsNormForward(b.a1, b.r1, x, bp.Norm1, T, D)
 	m.mixerForward(w, b, bp, T)

@@ -44,6 +44,19 @@ func TestRMSNormGradient(t *testing.T) {
 	checkDirection(t, "g", g, dg, rng, f)
 }
 
+func TestCausalConvGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 9))
+	T, D := 6, 5
+	x, w, b, r := randVec(rng, T*D, 1), randVec(rng, convWidth*D, 1), randVec(rng, D, 1), randVec(rng, T*D, 1)
+	y := make([]float32, T*D)
+	f := func() float64 { causalConvForward(y, x, w, b, T, D); return readout(r, y) }
+	dx, dw, db := make([]float32, T*D), make([]float32, convWidth*D), make([]float32, D)
+	causalConvBackward(dx, dw, db, r, x, w, T, D)
+	checkDirection(t, "s", x, dx, rng, f)
+	checkDirection(t, "w", w, dw, rng, f)
+	checkDirection(t, "bias", b, db, rng, f)
+}
+
 func TestLayerNormGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	d := 7

@@ -30,6 +30,8 @@ type Params struct {
 // BlockParams are one block's parameters (views into Params.Flat).
 type BlockParams struct {
 	Norm1, Norm2                   []float32 // [D] RMSNorm gains
+	ConvNorm, ConvB                []float32 // [D] pre_conv's RMSNorm gain and bias (PreConv only)
+	ConvW                          []float32 // [convWidth,D] pre_conv's depthwise taps; ConvW[3] reads the current token
 	ThetaQ, ThetaK, ThetaV, ThetaO []float32 // [D,D]
 	PostGamma, PostBeta            []float32 // [D] the mixer's post-norm over the full width
 
@@ -72,6 +74,15 @@ func NewParams(c Config) *Params {
 	for l := 0; l < c.Layers; l++ {
 		pre := fmt.Sprintf("blocks.%d.", l)
 		b := &BlockParams{}
+		if c.PreConv {
+			// The taps start at N(0, 0.02) like every matrix (ttt-spec §6):
+			// the conv sits on a residual branch, so it need not start as an
+			// identity, and Adam moves each tap by about the learning rate per
+			// step whatever its scale.
+			b.ConvNorm = add(pre+"conv_norm", initOne, false, D)
+			b.ConvW = add(pre+"conv_w", initNormal, true, convWidth, D)
+			b.ConvB = add(pre+"conv_b", initZero, false, D)
+		}
 		b.Norm1 = add(pre+"norm1", initOne, false, D)
 		b.ThetaQ = add(pre+"mixer.theta_q", initNormal, true, D, D)
 		b.ThetaK = add(pre+"mixer.theta_k", initNormal, true, D, D)
@@ -125,7 +136,7 @@ func NewParams(c Config) *Params {
 	re(&p.Embed)
 	re(&p.NormF)
 	for _, b := range p.Blocks {
-		for _, s := range []*[]float32{&b.Norm1, &b.Norm2, &b.ThetaQ, &b.ThetaK, &b.ThetaV, &b.ThetaO, &b.PostGamma, &b.PostBeta,
+		for _, s := range []*[]float32{&b.ConvNorm, &b.ConvW, &b.ConvB, &b.Norm1, &b.Norm2, &b.ThetaQ, &b.ThetaK, &b.ThetaV, &b.ThetaO, &b.PostGamma, &b.PostBeta,
 			&b.ThetaLR, &b.BLR, &b.W0, &b.B0, &b.W1, &b.B1, &b.W2, &b.B2, &b.Gamma, &b.Beta, &b.Tau, &b.WGate, &b.WUp, &b.WDown} {
 			re(s)
 		}

@@ -83,6 +83,9 @@ type Stream struct {
 	mx     float32   // max(logits)
 	logS   float64   // ln Σ exp(logits − mx)
 	inner  [][]ttt.Losses
+	// PreConv: each block's last convWidth−1 normed conv inputs, oldest
+	// first ([layer][(convWidth−1)·D]; zero history before the first token).
+	hist [][]float32
 }
 
 // Step is what Stream.Step returns for one token.
@@ -126,6 +129,9 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 		}
 		s.layers = append(s.layers, hs)
 		s.inner = append(s.inner, make([]ttt.Losses, H))
+		if c.PreConv {
+			s.hist = append(s.hist, f((convWidth-1)*D))
+		}
 	}
 	return s, nil
 }
@@ -146,6 +152,9 @@ func (s *Stream) Step(token int) (Step, error) {
 	copy(s.x, p.Embed[token*D:(token+1)*D])
 	var r [1]float32
 	for l, bp := range p.Blocks {
+		if c.PreConv {
+			s.preConv(l, bp)
+		}
 		rmsNormForward(s.a, r[:], s.x, bp.Norm1, 1, D)
 		mm(s.q, s.a, bp.ThetaQ, 1, D, D) // [1,D] @ [D,D] -> [1,D]
 		mm(s.k, s.a, bp.ThetaK, 1, D, D)
@@ -176,6 +185,30 @@ func (s *Stream) Step(token int) (Step, error) {
 	s.mx, s.logS = softmax(s.probs, s.logits)
 	s.t++
 	return Step{Probs: s.probs, Loss: loss, Inner: s.inner}, nil
+}
+
+// preConv adds block l's pre_conv of the current token to s.x and shifts
+// the token's normed input into the history: out = bias + w[3] ⊙ s_t +
+// Σ_{j<3} w[j] ⊙ s[t−3+j], as causalConvForward computes it.
+func (s *Stream) preConv(l int, bp *BlockParams) {
+	D := s.m.Config.D
+	var r [1]float32
+	rmsNormForward(s.a, r[:], s.x, bp.ConvNorm, 1, D)
+	h := s.hist[l] // [convWidth−1, D]
+	copy(s.y, bp.ConvB)
+	for j := 0; j < convWidth; j++ {
+		in := s.a
+		if j < convWidth-1 {
+			in = h[j*D : (j+1)*D]
+		}
+		wj := bp.ConvW[j*D : (j+1)*D]
+		for m := range s.y {
+			s.y[m] += wj[m] * in[m]
+		}
+	}
+	copy(h, h[D:])
+	copy(h[(convWidth-2)*D:], s.a)
+	addTo(s.x, s.y)
 }
 
 // Pos is the number of tokens read so far.

@@ -18,12 +18,19 @@ const streamTol = 1e-4
 // across several mini-batches and a ragged end.
 func TestStreamEqualsForward(t *testing.T) {
 	for _, mixer := range []Mixer{TTTLinear, TTTMLP} {
-		t.Run(string(mixer), func(t *testing.T) { testStreamEqualsForward(t, mixer) })
+		for _, preConv := range []bool{false, true} {
+			name := string(mixer)
+			if preConv {
+				name += "+preconv"
+			}
+			t.Run(name, func(t *testing.T) { testStreamEqualsForward(t, mixer, preConv) })
+		}
 	}
 }
 
-func testStreamEqualsForward(t *testing.T, mixer Mixer) {
+func testStreamEqualsForward(t *testing.T, mixer Mixer, preConv bool) {
 	c := tinyConfig(mixer)
+	c.PreConv = preConv
 	c.Context = 23
 	rng := rand.New(rand.NewPCG(5, 6))
 	m, _ := New(c, 9)
