@@ -387,21 +387,10 @@ func (ss *Session) SetBackend(name string) error {
 func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error) {
 	var out []byte
 	err := ss.Do(func() error {
-		var dev Device
-		switch backend {
-		case "cpu":
-			dev = CPU{}
-		case "gpu", "webgpu":
-			dev, _ = ss.device("gpu")
-			if dev.Name() == "cpu" {
-				return fmt.Errorf("replay on the gpu backend: no usable GPU (%s)", ss.gpuMsg)
-			}
-		case "":
-			dev = ss.r.dev
-		default:
-			return fmt.Errorf("replay: unknown backend %q (want cpu or gpu)", backend)
+		dev, err := ss.pickDevice("replay", backend, ss.r.dev)
+		if err != nil {
+			return err
 		}
-		var err error
 		out, err = Replay(dev, caseJSON, form)
 		return err
 	})
@@ -414,26 +403,15 @@ func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error)
 func (ss *Session) CompareOptimizers(backend string, n int, withZ bool) (*Comparison, error) {
 	var out *Comparison
 	err := ss.Do(func() error {
-		var dev Device
-		switch backend {
-		case "cpu":
-			dev = CPU{}
-		case "gpu":
-			var why string
-			if dev, why = ss.device("gpu"); dev.Name() == "cpu" {
-				return fmt.Errorf("compareOptimizers on the gpu backend: no usable GPU (%s)", why)
-			}
-		case "":
-			dev = ss.r.dev
-		default:
-			return fmt.Errorf("compareOptimizers: unknown backend %q (want cpu or gpu)", backend)
+		dev, err := ss.pickDevice("compareOptimizers", backend, ss.r.dev)
+		if err != nil {
+			return err
 		}
 		if st, ok := dev.(selfTester); ok {
 			if res := ss.optSelfTest(st, ss.r.Layer.Model); res.err != nil {
 				return fmt.Errorf("compareOptimizers: the GPU failed its self-test: %w", res.err)
 			}
 		}
-		var err error
 		out, err = CompareOptimizers(ss.r.Scenario, dev, n, withZ)
 		return err
 	})
