@@ -39,12 +39,24 @@ func CausalConv(dst, s, w, bias []float32, T, C int) {
 // inside a mini-batch depends only on relative position. An odd d leaves its
 // last feature as it is.
 func RoPE(x []float32, T, heads, d, period int, theta float64) {
+	rotatePairs(x, T, heads, d, period, theta, 1)
+}
+
+// RoPEInverse undoes RoPE: the rotation by the opposite angle. It is also
+// RoPE's backward, mapping ∂L/∂(rotated x) to ∂L/∂x.
+func RoPEInverse(x []float32, T, heads, d, period int, theta float64) {
+	rotatePairs(x, T, heads, d, period, theta, -1)
+}
+
+// rotatePairs rotates by dir·(t mod period)·θ^(−2m/d) (dir = ±1).
+func rotatePairs(x []float32, T, heads, d, period int, theta, dir float64) {
 	width := heads * d
 	for t := 0; t < T; t++ {
 		p := float64(t % period)
 		for m := 0; 2*m+1 < d; m++ {
 			angle := p * math.Pow(theta, -2*float64(m)/float64(d))
 			sin, cos := math.Sincos(angle)
+			sin *= dir
 			for h := 0; h < heads; h++ {
 				i := t*width + h*d + 2*m
 				x0, x1 := float64(x[i]), float64(x[i+1])

@@ -104,8 +104,8 @@ func (m *Model) mixerBackward(w *work, b *blockCache, bp, gb *BlockParams, T int
 		}
 	}
 	if per := c.ropePeriod(); per > 0 {
-		rope(dPq, T, H, d, per, c.RopeTheta, -1)
-		rope(dPk, T, H, d, per, c.RopeTheta, -1)
+		ttt.RoPEInverse(dPq, T, H, d, per, c.RopeTheta)
+		ttt.RoPEInverse(dPk, T, H, d, per, c.RopeTheta)
 	}
 	mmTB(da, dPq, bp.ThetaQ, T, D, D) // da1 += dXQ θ_Qᵀ
 	mmTB(da, dPk, bp.ThetaK, T, D, D)

@@ -124,7 +124,7 @@ func (m *Model) blockForward(w *work, b *blockCache, bp *BlockParams, T int) {
 		copy(b.xConv, x)
 		rmsNormForward(b.aC, b.rC, x, bp.ConvNorm, T, D)
 		Y := w.da[:T*D]
-		causalConvForward(Y, b.aC, bp.ConvW, bp.ConvB, T, D) // [T,D] ⊛ [4,D] -> [T,D]
+		ttt.CausalConv(Y, b.aC, bp.ConvW, bp.ConvB, T, D) // [T,D] ⊛ [4,D] -> [T,D]
 		addTo(x, Y)
 	}
 	copy(b.xIn, x)
@@ -154,8 +154,8 @@ func (m *Model) mixerForward(w *work, b *blockCache, bp *BlockParams, T int) {
 	mm(Pk, b.a1, bp.ThetaK, T, D, D)
 	mm(Pv, b.a1, bp.ThetaV, T, D, D)
 	if per := c.ropePeriod(); per > 0 {
-		rope(Pq, T, H, d, per, c.RopeTheta, 1)
-		rope(Pk, T, H, d, per, c.RopeTheta, 1)
+		ttt.RoPE(Pq, T, H, d, per, c.RopeTheta)
+		ttt.RoPE(Pk, T, H, d, per, c.RopeTheta)
 	}
 	split := func(dst, src []float32) {
 		for h := 0; h < H; h++ {

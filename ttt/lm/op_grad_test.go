@@ -47,10 +47,10 @@ func TestRMSNormGradient(t *testing.T) {
 func TestCausalConvGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
 	T, D := 6, 5
-	x, w, b, r := randVec(rng, T*D, 1), randVec(rng, convWidth*D, 1), randVec(rng, D, 1), randVec(rng, T*D, 1)
+	x, w, b, r := randVec(rng, T*D, 1), randVec(rng, ttt.ConvWidth*D, 1), randVec(rng, D, 1), randVec(rng, T*D, 1)
 	y := make([]float32, T*D)
-	f := func() float64 { causalConvForward(y, x, w, b, T, D); return readout(r, y) }
-	dx, dw, db := make([]float32, T*D), make([]float32, convWidth*D), make([]float32, D)
+	f := func() float64 { ttt.CausalConv(y, x, w, b, T, D); return readout(r, y) }
+	dx, dw, db := make([]float32, T*D), make([]float32, ttt.ConvWidth*D), make([]float32, D)
 	causalConvBackward(dx, dw, db, r, x, w, T, D)
 	checkDirection(t, "s", x, dx, rng, f)
 	checkDirection(t, "w", w, dw, rng, f)
@@ -91,9 +91,9 @@ func TestRoPEGradient(t *testing.T) {
 	T, H, d := 9, 2, 6
 	x, r := randVec(rng, T*H*d, 1), randVec(rng, T*H*d, 1)
 	y := make([]float32, len(x))
-	f := func() float64 { copy(y, x); rope(y, T, H, d, 4, 10000, 1); return readout(r, y) }
+	f := func() float64 { copy(y, x); ttt.RoPE(y, T, H, d, 4, 10000); return readout(r, y) }
 	dx := append([]float32(nil), r...)
-	rope(dx, T, H, d, 4, 10000, -1)
+	ttt.RoPEInverse(dx, T, H, d, 4, 10000)
 	checkDirection(t, "x", x, dx, rng, f)
 }
 

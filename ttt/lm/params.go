@@ -31,7 +31,7 @@ type Params struct {
 type BlockParams struct {
 	Norm1, Norm2                   []float32 // [D] RMSNorm gains
 	ConvNorm, ConvB                []float32 // [D] pre_conv's RMSNorm gain and bias (PreConv only)
-	ConvW                          []float32 // [convWidth,D] pre_conv's depthwise taps; ConvW[3] reads the current token
+	ConvW                          []float32 // [ttt.ConvWidth,D] pre_conv's depthwise taps; ConvW[3] reads the current token
 	ThetaQ, ThetaK, ThetaV, ThetaO []float32 // [D,D]
 	PostGamma, PostBeta            []float32 // [D] the mixer's post-norm over the full width
 
@@ -80,7 +80,7 @@ func NewParams(c Config) *Params {
 			// identity, and Adam moves each tap by about the learning rate per
 			// step whatever its scale.
 			b.ConvNorm = add(pre+"conv_norm", initOne, false, D)
-			b.ConvW = add(pre+"conv_w", initNormal, true, convWidth, D)
+			b.ConvW = add(pre+"conv_w", initNormal, true, ttt.ConvWidth, D)
 			b.ConvB = add(pre+"conv_b", initZero, false, D)
 		}
 		b.Norm1 = add(pre+"norm1", initOne, false, D)

@@ -2,28 +2,6 @@ package lm
 
 import "math"
 
-// rope rotates adjacent pairs of every d-wide head slice of x [T, H·d] by
-// dir·(t mod period)·θ^(−2m/d), with the angles of ttt.RoPE (dir = +1 is
-// ttt.RoPE itself). A rotation's backward is the rotation by the opposite
-// angle, so dir = −1 maps ∂L/∂(rotated) to ∂L/∂x.
-func rope(x []float32, T, H, d, period int, theta float64, dir float64) {
-	width := H * d
-	for t := 0; t < T; t++ {
-		p := float64(t % period)
-		for m := 0; 2*m+1 < d; m++ {
-			angle := p * math.Pow(theta, -2*float64(m)/float64(d))
-			sin, cos := math.Sincos(angle)
-			sin *= dir
-			for h := 0; h < H; h++ {
-				i := t*width + h*d + 2*m
-				x0, x1 := float64(x[i]), float64(x[i+1])
-				x[i] = float32(x0*cos - x1*sin)
-				x[i+1] = float32(x0*sin + x1*cos)
-			}
-		}
-	}
-}
-
 // ropeToken rotates one token at absolute position t (q, k: [H·d]) as rope does.
 func ropeToken(x []float32, t, H, d, period int, theta float64) {
 	p := t % period

@@ -83,8 +83,8 @@ type Stream struct {
 	mx     float32   // max(logits)
 	logS   float64   // ln Σ exp(logits − mx)
 	inner  [][]ttt.Losses
-	// PreConv: each block's last convWidth−1 normed conv inputs, oldest
-	// first ([layer][(convWidth−1)·D]; zero history before the first token).
+	// PreConv: each block's last ttt.ConvWidth−1 normed conv inputs, oldest
+	// first ([layer][(ttt.ConvWidth−1)·D]; zero history before the first token).
 	hist [][]float32
 }
 
@@ -130,7 +130,7 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 		s.layers = append(s.layers, hs)
 		s.inner = append(s.inner, make([]ttt.Losses, H))
 		if c.PreConv {
-			s.hist = append(s.hist, f((convWidth-1)*D))
+			s.hist = append(s.hist, f((ttt.ConvWidth-1)*D))
 		}
 	}
 	return s, nil
@@ -189,16 +189,16 @@ func (s *Stream) Step(token int) (Step, error) {
 
 // preConv adds block l's pre_conv of the current token to s.x and shifts
 // the token's normed input into the history: out = bias + w[3] ⊙ s_t +
-// Σ_{j<3} w[j] ⊙ s[t−3+j], as causalConvForward computes it.
+// Σ_{j<3} w[j] ⊙ s[t−3+j], as ttt.CausalConv computes it.
 func (s *Stream) preConv(l int, bp *BlockParams) {
 	D := s.m.Config.D
 	var r [1]float32
 	rmsNormForward(s.a, r[:], s.x, bp.ConvNorm, 1, D)
-	h := s.hist[l] // [convWidth−1, D]
+	h := s.hist[l] // [ttt.ConvWidth−1, D]
 	copy(s.y, bp.ConvB)
-	for j := 0; j < convWidth; j++ {
+	for j := 0; j < ttt.ConvWidth; j++ {
 		in := s.a
-		if j < convWidth-1 {
+		if j < ttt.ConvWidth-1 {
 			in = h[j*D : (j+1)*D]
 		}
 		wj := bp.ConvW[j*D : (j+1)*D]
@@ -207,7 +207,7 @@ func (s *Stream) preConv(l int, bp *BlockParams) {
 		}
 	}
 	copy(h, h[D:])
-	copy(h[(convWidth-2)*D:], s.a)
+	copy(h[(ttt.ConvWidth-2)*D:], s.a)
 	addTo(s.x, s.y)
 }
 
