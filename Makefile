@@ -61,13 +61,13 @@ bench: build
 clean:
 	rm -rf $(BIN)
 
-# --- The language model (ttt/lm/): a character-level TTT LM on Moby-Dick ---
+# --- The language model (lm/): a character-level TTT LM on Moby-Dick ---
 
 # The committed weights, byte for byte (training is deterministic for a
 # seed whatever GOMAXPROCS is, on amd64), and their validation loss: 3.1M
 # characters, about 10 minutes on two shared cores.
 LM_FLAGS := -steps 1500 -batch 8 -warmup 100 -lr 3e-3 -min-lr 3e-4 -seed 1
-LM_OUT   := ttt/lm/weights
+LM_OUT   := lm/weights
 train: build node_modules/.package-lock.json
 	mkdir -p build/lm
 	$(TTT) train -mixer ttt-linear $(LM_FLAGS) -checkpoint build/lm/ttt-linear.ckpt -out $(LM_OUT)/ttt-linear.safetensors

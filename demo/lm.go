@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"tttexplainer/ttt"
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // MaxLMText bounds the language model's text in characters: the page keeps

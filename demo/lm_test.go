@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"tttexplainer/ttt"
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // lmPrompt is the fixed prompt of the LM tests: a repeated phrase (the

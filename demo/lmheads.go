@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"tttexplainer/ttt"
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // lmHeads is one LM layer's heads as the language model steps them

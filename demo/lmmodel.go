@@ -3,11 +3,11 @@ package demo
 import (
 	"fmt"
 
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // PretrainedLM is the page's language model: the trained TTT-Linear
-// weights that ttt/lm embeds (weights/MODEL_CARD.md describes them).
+// weights that lm embeds (weights/MODEL_CARD.md describes them).
 func PretrainedLM() (*lm.Model, error) {
 	m, err := lm.Pretrained()
 	if err != nil {

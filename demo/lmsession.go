@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 
 	"tttexplainer/ttt"
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // lmChunk is how many characters one command reads before the session

@@ -19,7 +19,7 @@ import (
 
 	"tttexplainer/demo"
 	"tttexplainer/ttt"
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // lmPhrase is read twice by the LM test's prompt: a model that learns in
@@ -28,7 +28,7 @@ const lmPhrase = "the whale is white, and the sea is deep. "
 
 // lmRepeatLearnt says whether the committed weights predict a repeated
 // phrase better the second time, which TestLMPage then asserts. The
-// weights of ttt/lm/weights (1,500 steps on 256-character windows) do not:
+// weights of lm/weights (1,500 steps on 256-character windows) do not:
 // their model card records the validation loss flat after about 8
 // characters of context, and on this prompt the phrase costs 1.36 nats a
 // character the first time and 1.71 the second (the TTT layers' own

@@ -14,7 +14,7 @@ import (
 
 	"tttexplainer/demo"
 	"tttexplainer/ttt"
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // draw paints the language model's frame: the text coloured by each

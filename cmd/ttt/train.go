@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"tttexplainer/ttt/lm"
+	"tttexplainer/lm"
 )
 
 // train trains a character-level language model on Moby-Dick and writes its
