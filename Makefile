@@ -50,7 +50,7 @@ unit: node_modules/.package-lock.json
 # A short run of each fuzz target on top of its seed corpus.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCase$$' -fuzztime 20s ./ttt/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime 10s ./demo/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime 10s ./scenario/
 
 bench: build
 	$(TTT) bench -form all -model linear -T 2048 -d 64 -heads 1 -b 16

@@ -3,6 +3,8 @@ package demo
 import (
 	"fmt"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/ttt"
 )
 
@@ -15,7 +17,7 @@ import (
 func (x *exp) sweep() error {
 	T, d := x.spec.T, x.spec.D
 	x.total = len(x.spec.Bs)
-	in, err := BuildInput(&Scenario{Input: "prose", Seed: x.spec.Seed})
+	in, err := BuildInput(&scenario.Scenario{Input: "prose", Seed: x.spec.Seed})
 	if err != nil {
 		return err
 	}
@@ -26,7 +28,7 @@ func (x *exp) sweep() error {
 	tab := Table{Name: "mini-batch sweep", Columns: []string{"b", "µs per token", "final inner loss", "loss at W0"},
 		Chart: &Chart{X: 1, Y: []int{2}, LogX: true, YLab: "final inner loss"}}
 	for _, b := range x.spec.Bs {
-		s := Default()
+		s := scenario.Default()
 		s.Form, s.B, s.Seed = "dual", b, x.spec.Seed
 		l, err := newLayer(&s, d, 1)
 		if err != nil {

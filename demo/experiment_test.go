@@ -6,15 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+
+	"tttexplainer/scenario"
 )
 
 // smallExperiment is a spec of name small enough for a test on lavapipe.
-func smallExperiment(name string) ExperimentSpec {
-	s := DefaultExperiment(name)
+func smallExperiment(name string) scenario.ExperimentSpec {
+	s := scenario.DefaultExperiment(name)
 	switch name {
 	case "equivalence":
 		s.T = 48
@@ -30,7 +31,7 @@ func smallExperiment(name string) ExperimentSpec {
 	return s
 }
 
-func runExperiment(t *testing.T, dev Device, s ExperimentSpec) *ExperimentResult {
+func runExperiment(t *testing.T, dev Device, s scenario.ExperimentSpec) *ExperimentResult {
 	t.Helper()
 	calls := 0
 	r, err := RunExperiment(context.Background(), dev, s, func(done, total int, what string) {
@@ -194,57 +195,6 @@ func TestExperimentCancel(t *testing.T) {
 	}
 }
 
-func TestExperimentSpecErrorsNameTheField(t *testing.T) {
-	for _, tc := range []struct {
-		query, field string
-	}{
-		{"exp=magic", "experiment.name"},
-		{"exp=race&x.d=0", "experiment.d"},
-		{"exp=race&x.d=NaN", "experiment.d"},
-		{"exp=race&x.t=1e9", "experiment.t"},
-		{"exp=race&x.t=16384", "experiment.t"},
-		{"exp=lanes&x.runs=3", "experiment.runs"},
-		{"exp=cost&x.t=64", "experiment.t"},
-		{"exp=race&x.runs=0", "experiment.runs"},
-		{"exp=equivalence&x.t=65", "experiment.t"},
-		{"exp=equivalence&x.b=4", "experiment.b"},
-		{"exp=lanes&x.pairs=4,x", "experiment.pairs"},
-		{"exp=lanes&x.pairs=100000", "experiment.pairs"},
-		{"exp=sweep&x.bs=0", "experiment.bs"},
-		{"exp=sweep&x.bs=", "experiment.bs"},
-		{"exp=cost&x.max_t=100000", "experiment.max_t"},
-		{"exp=cost&x.min_t=512&x.max_t=256", "experiment.max_t"},
-		{"exp=race&x.seed=-1", "experiment.seed"},
-	} {
-		q, _ := url.ParseQuery(tc.query)
-		_, err := ExperimentFromQuery(q)
-		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != tc.field {
-			t.Errorf("ExperimentFromQuery(%q) = %v; want an error naming %s", tc.query, err, tc.field)
-		}
-	}
-	if _, err := RunExperiment(context.Background(), CPU{}, ExperimentSpec{Name: "race"}, nil); err == nil || !strings.Contains(err.Error(), "experiment.d") {
-		t.Errorf("running an empty race spec: %v, want an error naming experiment.d", err)
-	}
-}
-
-func TestExperimentQueryRoundTrip(t *testing.T) {
-	for _, name := range Experiments {
-		for _, s := range []ExperimentSpec{DefaultExperiment(name), smallExperiment(name)} {
-			s.Seed = 7
-			q := url.Values{}
-			s.Query(q)
-			got, err := ExperimentFromQuery(q)
-			if err != nil {
-				t.Fatalf("%s: %v", q.Encode(), err)
-			}
-			if !reflect.DeepEqual(*got, s) {
-				t.Errorf("ExperimentFromQuery(%q) = %+v; want %+v", q.Encode(), *got, s)
-			}
-		}
-	}
-}
-
 func TestExperimentExport(t *testing.T) {
 	r := runExperiment(t, CPU{}, smallExperiment("sweep"))
 	rows, err := csv.NewReader(strings.NewReader(string(r.CSV()))).ReadAll()
@@ -271,28 +221,15 @@ func TestExperimentExport(t *testing.T) {
 	}
 }
 
-func TestExperimentScenarioJSON(t *testing.T) {
-	s, err := DecodeJSON([]byte(`{"experiment": {"name": "race", "d": 16, "t": 64, "b": 8, "runs": 1, "seed": 2}}`))
-	if err != nil || s.Experiment == nil || s.Experiment.T != 64 {
-		t.Fatalf("DecodeJSON of a race scenario = %+v, %v", s.Experiment, err)
-	}
-	for body, field := range map[string]string{
-		`{"experiment": {"name": "race", "d": 16, "t": 64, "b": 8, "runs": 0}}`:                     "experiment.runs",
-		`{"experiment": {"name": "race", "d": "big"}}`:                                              "experiment.d",
-		`{"experiment": {"name": "lanes", "d": 16, "pairs": [4], "colour": 1}}`:                     "colour",
-		`{"experiment": {"name": "cost", "d": 16, "b": 16, "runs": 1, "min_t": 64, "max_t": 9000}}`: "experiment.max_t",
-	} {
-		_, err := DecodeJSON([]byte(body))
-		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != field {
-			t.Errorf("DecodeJSON(%s) = %v; want an error naming %s", body, err, field)
-		}
+func TestRunExperimentValidates(t *testing.T) {
+	if _, err := RunExperiment(context.Background(), CPU{}, scenario.ExperimentSpec{Name: "race"}, nil); err == nil || !strings.Contains(err.Error(), "experiment.d") {
+		t.Errorf("running an empty race spec: %v, want an error naming experiment.d", err)
 	}
 }
 
 func TestParseExperiment(t *testing.T) {
 	s, err := ParseExperiment("sweep", []byte(`{"t": 64, "bs": [2, 4], "runs": 1}`))
-	if err != nil || s.T != 64 || !reflect.DeepEqual(s.Bs, []int{2, 4}) || s.D != DefaultExperiment("sweep").D {
+	if err != nil || s.T != 64 || !reflect.DeepEqual(s.Bs, []int{2, 4}) || s.D != scenario.DefaultExperiment("sweep").D {
 		t.Fatalf("ParseExperiment = %+v, %v", s, err)
 	}
 	for _, tc := range []struct{ name, params, field string }{
@@ -306,7 +243,7 @@ func TestParseExperiment(t *testing.T) {
 		{"race", `{"d": null}`, "experiment.d"},
 	} {
 		_, err := ParseExperiment(tc.name, []byte(tc.params))
-		var fe *FieldError
+		var fe *scenario.FieldError
 		if !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Errorf("ParseExperiment(%q, %s) = %v; want an error naming %s", tc.name, tc.params, err, tc.field)
 		}
@@ -314,7 +251,7 @@ func TestParseExperiment(t *testing.T) {
 }
 
 func TestSessionExperimentDevice(t *testing.T) {
-	ss, err := NewSession(Default(), nil)
+	ss, err := NewSession(scenario.Default(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

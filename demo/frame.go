@@ -3,6 +3,8 @@ package demo
 import (
 	"fmt"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/ttt"
 )
 
@@ -10,7 +12,7 @@ import (
 // draws and everything window.ttt.state() reports. The stepping goroutine
 // makes one after each change and hands it over; readers never lock.
 type Frame struct {
-	Scenario Scenario
+	Scenario scenario.Scenario
 	Input    string // the input's one-line description
 	Tokens   []string
 	T, Done  int // tokens in the input, tokens computed
@@ -101,33 +103,33 @@ func explainForm(f ttt.Form, b int) string {
 // State is what window.ttt.state() returns (and the postMessage "state"
 // reply): numbers, not pixels.
 type State struct {
-	T           int            `json:"t"`     // tokens shown
-	Done        int            `json:"done"`  // tokens computed
-	Total       int            `json:"total"` // tokens in the input
-	Point       int            `json:"point"` // the token count whose W is shown
-	Playing     bool           `json:"playing"`
-	Backend     string         `json:"backend"`
-	Adapter     string         `json:"adapter"`
-	Reason      string         `json:"reason"`
-	Scenario    Scenario       `json:"scenario"`
-	Query       string         `json:"query"` // the scenario as a URL query
-	Input       string         `json:"input"`
-	Tokens      []string       `json:"tokens"`
-	LossW0      []float32      `json:"loss_w0"` // per token shown, averaged over heads
-	LossStart   []float32      `json:"loss_start"`
-	LossBefore  []float32      `json:"loss_before"`
-	LossAfter   []float32      `json:"loss_after"`
-	Checksum    string         `json:"w_checksum"` // CRC-32 (hex) of every head's W at point
-	Heads       int            `json:"heads"`
-	HeadSize    int            `json:"d"`
-	B           int            `json:"b"`
-	TokensPerS  float64        `json:"tokens_per_s"`
-	Check       *CheckState    `json:"check,omitempty"`
-	Recall      *RecallState   `json:"recall,omitempty"`
-	Occurrence  []int          `json:"occurrence,omitempty"` // repeat preset: which appearance of its phrase a token is (−1: none)
-	Weights     map[string]any `json:"weights,omitempty"`    // only with state({weights: true})
-	Error       string         `json:"error,omitempty"`
-	SnapshotGap int            `json:"snapshot_every"`
+	T           int               `json:"t"`     // tokens shown
+	Done        int               `json:"done"`  // tokens computed
+	Total       int               `json:"total"` // tokens in the input
+	Point       int               `json:"point"` // the token count whose W is shown
+	Playing     bool              `json:"playing"`
+	Backend     string            `json:"backend"`
+	Adapter     string            `json:"adapter"`
+	Reason      string            `json:"reason"`
+	Scenario    scenario.Scenario `json:"scenario"`
+	Query       string            `json:"query"` // the scenario as a URL query
+	Input       string            `json:"input"`
+	Tokens      []string          `json:"tokens"`
+	LossW0      []float32         `json:"loss_w0"` // per token shown, averaged over heads
+	LossStart   []float32         `json:"loss_start"`
+	LossBefore  []float32         `json:"loss_before"`
+	LossAfter   []float32         `json:"loss_after"`
+	Checksum    string            `json:"w_checksum"` // CRC-32 (hex) of every head's W at point
+	Heads       int               `json:"heads"`
+	HeadSize    int               `json:"d"`
+	B           int               `json:"b"`
+	TokensPerS  float64           `json:"tokens_per_s"`
+	Check       *CheckState       `json:"check,omitempty"`
+	Recall      *RecallState      `json:"recall,omitempty"`
+	Occurrence  []int             `json:"occurrence,omitempty"` // repeat preset: which appearance of its phrase a token is (−1: none)
+	Weights     map[string]any    `json:"weights,omitempty"`    // only with state({weights: true})
+	Error       string            `json:"error,omitempty"`
+	SnapshotGap int               `json:"snapshot_every"`
 }
 
 // CheckState is the GPU-vs-CPU comparison while checking is on.

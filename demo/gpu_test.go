@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/ttt"
 	"tttexplainer/ttt/golden"
 )
@@ -44,7 +46,7 @@ func TestGPURunnerMatchesCPU(t *testing.T) {
 	}
 	for _, model := range []string{"linear", "mlp"} {
 		for _, form := range []string{"stream", "dual"} {
-			s := Default()
+			s := scenario.Default()
 			s.Model, s.Form, s.Backend = model, form, "gpu"
 			r, err := NewRunner(s, dev)
 			if err != nil {
@@ -89,7 +91,7 @@ func TestGPURunnerMatchesCPU(t *testing.T) {
 // there, and back to the CPU with its history when the device goes away.
 func TestGPUSessionLosesDevice(t *testing.T) {
 	openGPU(t) // skips or fails as the environment asks
-	ss, err := NewSession(Default(), OpenWebGPU)
+	ss, err := NewSession(scenario.Default(), OpenWebGPU)
 	if err != nil {
 		t.Fatal(err)
 	}

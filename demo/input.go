@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"unicode"
+
+	"tttexplainer/scenario"
 )
 
 // MaxTokens bounds the sequence the page streams: the reader's own text is
@@ -66,7 +68,7 @@ func Tokenize(text string) ([]string, bool) {
 
 // BuildInput turns a scenario's input choice into tokens. The presets are
 // seeded by the scenario's seed, so a link reproduces them.
-func BuildInput(s *Scenario) (*Input, error) {
+func BuildInput(s *scenario.Scenario) (*Input, error) {
 	rng := rand.New(rand.NewPCG(s.Seed, 0x696e_7075_74))
 	var in *Input
 	switch s.Input {
@@ -83,11 +85,11 @@ func BuildInput(s *Scenario) (*Input, error) {
 		toks, cut := Tokenize(s.Text)
 		in = &Input{Tokens: toks, Cut: cut}
 	default:
-		return nil, bad("input", "%q, want one of %s", s.Input, strings.Join(Inputs, ", "))
+		return nil, scenario.Errorf("input", "%q, want one of %s", s.Input, strings.Join(scenario.Inputs, ", "))
 	}
 	in.Name = s.Input
 	if len(in.Tokens) < 2 {
-		return nil, bad("text", "%d token(s) after splitting into words, want at least 2", len(in.Tokens))
+		return nil, scenario.Errorf("text", "%d token(s) after splitting into words, want at least 2", len(in.Tokens))
 	}
 	return in, nil
 }

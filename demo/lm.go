@@ -7,15 +7,11 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	"tttexplainer/ttt"
-	"tttexplainer/lm"
-)
+	"tttexplainer/scenario"
 
-// MaxLMText bounds the language model's text in characters: the page keeps
-// every character's predictions and replays at most b−1 tokens to show W,
-// so memory grows with the text (about 2 KB a character for the
-// committed model's shape).
-const MaxLMText = 4096
+	"tttexplainer/lm"
+	"tttexplainer/ttt"
+)
 
 // LMTop is how many of the most likely next characters each position keeps.
 const LMTop = 5
@@ -47,42 +43,6 @@ type LMRun struct {
 	t    int        // characters shown (≤ done): the scrubber
 }
 
-// LMTextError explains why a text cannot go through the model.
-func LMTextError(text string) error {
-	if !utf8.ValidString(text) {
-		return errors.New("the text is not valid UTF-8")
-	}
-	n := utf8.RuneCountInString(text)
-	switch {
-	case n == 0:
-		return errors.New("the text is empty: type or pick a text of at least 2 characters")
-	case n < 2:
-		return errors.New("the text has 1 character: the model reads the first and predicts the rest, so it needs at least 2")
-	case n > MaxLMText:
-		return fmt.Errorf("the text has %d characters; the language model reads at most %d", n, MaxLMText)
-	}
-	if _, err := lm.Encode(text); err != nil {
-		return fmt.Errorf("%v: the model knows only the %d characters of its training text (Moby-Dick): %s", err, utf8.RuneCountInString(lm.Vocab), printableVocab())
-	}
-	return nil
-}
-
-// printableVocab lists the vocabulary for an error message.
-func printableVocab() string {
-	s := ""
-	for _, r := range lm.Vocab {
-		switch r {
-		case '\n':
-			s += `\n`
-		case ' ':
-			s += "space "
-		default:
-			s += string(r)
-		}
-	}
-	return s
-}
-
 // NewLMRun starts reading text through the model on dev (reason says why
 // that device). A device that cannot start the model gives the CPU, and
 // the reason says so.
@@ -90,7 +50,7 @@ func NewLMRun(m *lm.Model, text string, dev Device, reason string) (*LMRun, erro
 	if m == nil {
 		return nil, errors.New("demo: no language model")
 	}
-	if err := LMTextError(text); err != nil {
+	if err := scenario.LMTextError(text); err != nil {
 		return nil, err
 	}
 	tokens, _ := lm.Encode(text)

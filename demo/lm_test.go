@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"tttexplainer/ttt"
+	"tttexplainer/scenario"
+
 	"tttexplainer/lm"
+	"tttexplainer/ttt"
 )
 
 // lmPrompt is the fixed prompt of the LM tests: a repeated phrase (the
@@ -242,15 +244,15 @@ func TestLMBadText(t *testing.T) {
 		{"Call me Ishmaël", `character 'ë' (line 1) is not in the vocabulary`},
 		{"Call me\nIshmael 🐋", `character '🐋' (line 2)`},
 		{"Call me \xff", "not valid UTF-8"},
-		{strings.Repeat("a", MaxLMText+1), fmt.Sprintf("the text has %d characters; the language model reads at most %d", MaxLMText+1, MaxLMText)},
+		{strings.Repeat("a", scenario.MaxLMText+1), fmt.Sprintf("the text has %d characters; the language model reads at most %d", scenario.MaxLMText+1, scenario.MaxLMText)},
 	} {
 		_, err := NewLMRun(m, tc.text, CPU{}, "")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewLMRun(%.20q) = %v, want an error containing %q", tc.text, err, tc.want)
 		}
 	}
-	if _, err := NewLMRun(m, strings.Repeat("a", MaxLMText), CPU{}, ""); err != nil {
-		t.Errorf("a text of %d characters: %v", MaxLMText, err)
+	if _, err := NewLMRun(m, strings.Repeat("a", scenario.MaxLMText), CPU{}, ""); err != nil {
+		t.Errorf("a text of %d characters: %v", scenario.MaxLMText, err)
 	}
 	if _, err := NewLMRun(nil, "ab", CPU{}, ""); err == nil {
 		t.Error("NewLMRun without a model: no error")
@@ -261,7 +263,7 @@ func TestLMBadText(t *testing.T) {
 // state as JSON, and passes on the model's loading error.
 func TestLMSession(t *testing.T) {
 	m := testLM(t)
-	ss, err := NewSession(Default(), nil)
+	ss, err := NewSession(scenario.Default(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +304,7 @@ func TestLMSession(t *testing.T) {
 		t.Fatalf("state: %v, %.200s", err, b)
 	}
 	// A new text while one is read: the old reading stops and says why.
-	if err := ls.Start(strings.Repeat(lmPrompt, 50)[:MaxLMText], "cpu", "test"); err != nil {
+	if err := ls.Start(strings.Repeat(lmPrompt, 50)[:scenario.MaxLMText], "cpu", "test"); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error)
@@ -344,7 +346,7 @@ func TestLMSession(t *testing.T) {
 func TestGPULMSessionLosesDevice(t *testing.T) {
 	openGPU(t) // skips or fails as the environment asks
 	m := testLM(t)
-	ss, err := NewSession(Default(), OpenWebGPU)
+	ss, err := NewSession(scenario.Default(), OpenWebGPU)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,8 @@ package demo
 import (
 	"fmt"
 
-	"tttexplainer/ttt"
 	"tttexplainer/lm"
+	"tttexplainer/ttt"
 )
 
 // lmHeads is one LM layer's heads as the language model steps them

@@ -5,8 +5,10 @@ import (
 	"math"
 	"sync/atomic"
 
-	"tttexplainer/ttt"
+	"tttexplainer/scenario"
+
 	"tttexplainer/lm"
+	"tttexplainer/ttt"
 )
 
 // lmChunk is how many characters one command reads before the session
@@ -61,7 +63,7 @@ func (ls *LMSession) Start(text, backend, model string) error {
 	if backend != "auto" && backend != "gpu" && backend != "cpu" {
 		return errors.New(`lm: backend ` + backend + ` (want "auto", "webgpu" or "cpu")`)
 	}
-	if err := LMTextError(text); err != nil {
+	if err := scenario.LMTextError(text); err != nil {
 		return err
 	}
 	return ls.do(func() error {
@@ -73,7 +75,7 @@ func (ls *LMSession) Start(text, backend, model string) error {
 			}
 			ls.models[model] = m
 		}
-		dev, reason := ls.ss.deviceFor(Scenario{Backend: backend, Model: "linear", Form: "stream"})
+		dev, reason := ls.ss.deviceFor(scenario.Scenario{Backend: backend, Model: "linear", Form: "stream"})
 		r, err := NewLMRun(m, text, dev, reason)
 		if err != nil {
 			return err

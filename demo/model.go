@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/ttt"
 )
 
@@ -37,7 +39,7 @@ import (
 //   - W0 ~ N(0, 0.02²) and zero biases, γ = 1, β = 0, τ = 0 (so s_i = 1/i),
 //     b_lr = 0 and θ_lr ~ N(0, 0.02²) (the gate starts near ½): the official
 //     initialisation of these.
-func NewLayer(s *Scenario) (*ttt.Layer, error) {
+func NewLayer(s *scenario.Scenario) (*ttt.Layer, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -46,10 +48,10 @@ func NewLayer(s *Scenario) (*ttt.Layer, error) {
 }
 
 // newLayer builds the seeded layer of a valid scenario with width D and H heads.
-func newLayer(s *Scenario, D, H int) (*ttt.Layer, error) {
+func newLayer(s *scenario.Scenario, D, H int) (*ttt.Layer, error) {
 	m, err := ttt.ParseModel(s.Model)
 	if err != nil {
-		return nil, bad("model", "%v", err)
+		return nil, scenario.Errorf("model", "%v", err)
 	}
 	d := D / H
 	rng := rand.New(rand.NewPCG(s.Seed, 0x6c61_7965_72))

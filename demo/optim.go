@@ -2,16 +2,14 @@ package demo
 
 import (
 	"fmt"
-	"math"
+
+	"tttexplainer/scenario"
 
 	"tttexplainer/ttt"
 )
 
 // Inner optimisers of the stream form (ttt.Opt): the scenario's opt, beta
 // and wd fields, and the page's side-by-side comparison of their loss curves.
-
-// OptNames lists the scenario's inner optimisers.
-var OptNames = []string{"gd", "momentum", "adam"}
 
 // Adam's fixed settings on the page. Adam divides out the gradient's scale,
 // so its step size α is set by the scenario's η instead of the gated lr_t:
@@ -27,35 +25,9 @@ const (
 // scenario's own wd is 0.
 const CompareWD = 0.02
 
-func (s *Scenario) validateOpt() error {
-	ok := false
-	for _, n := range OptNames {
-		ok = ok || s.Opt == n
-	}
-	if !ok {
-		return bad("opt", "%q, want one of gd, momentum, adam", s.Opt)
-	}
-	// float32 is what the inner loop uses: 0.99999999 would round to 1 there.
-	if math.IsNaN(s.Beta) || !(s.Beta >= 0 && float32(s.Beta) < 1) {
-		return bad("beta", "%v, want 0 ≤ beta < 1", s.Beta)
-	}
-	if math.IsNaN(s.WD) || !(s.WD >= 0 && float32(s.WD) < 1) {
-		return bad("wd", "%v, want 0 ≤ wd < 1", s.WD)
-	}
-	if s.Form != "stream" {
-		if s.Opt != "gd" {
-			return bad("opt", "%q: inner optimisers are options of the stream form only (form is %q)", s.Opt, s.Form)
-		}
-		if s.WD != 0 {
-			return bad("wd", "%v: weight decay is an option of the stream form only (form is %q)", s.WD, s.Form)
-		}
-	}
-	return nil
-}
-
 // InnerOpt is the scenario's inner optimiser; plain GD without decay is the
 // zero ttt.Opt, the stream form as it always was.
-func (s *Scenario) InnerOpt() ttt.Opt {
+func InnerOpt(s *scenario.Scenario) ttt.Opt {
 	o := ttt.Opt{Decay: float32(s.WD)}
 	switch s.Opt {
 	case "momentum":
@@ -89,12 +61,12 @@ type Comparison struct {
 
 // CompareSettings are the curves a comparison draws: GD, momentum (β),
 // Adam (β₁ = β) and GD with weight decay λ, each from the same W0.
-func CompareSettings(s Scenario) []Scenario {
+func CompareSettings(s scenario.Scenario) []scenario.Scenario {
 	wd := s.WD
 	if wd == 0 {
 		wd = CompareWD
 	}
-	var out []Scenario
+	var out []scenario.Scenario
 	for _, c := range []struct {
 		opt string
 		wd  float64
@@ -109,7 +81,7 @@ func CompareSettings(s Scenario) []Scenario {
 // CompareOptimizers streams the scenario's input through the stream form
 // once per inner optimiser (CompareSettings) on dev, over its first n tokens
 // (all when n ≤ 0), and returns every curve; withZ keeps every z_t too.
-func CompareOptimizers(s Scenario, dev Device, n int, withZ bool) (*Comparison, error) {
+func CompareOptimizers(s scenario.Scenario, dev Device, n int, withZ bool) (*Comparison, error) {
 	s.Form, s.Opt = "stream", "gd" // the scenario's own form does not matter here
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -129,7 +101,7 @@ func CompareOptimizers(s Scenario, dev Device, n int, withZ bool) (*Comparison, 
 	v := NewViews(l, Embed(in.Tokens[:T], l.D, s.Seed), T)
 	c := &Comparison{Backend: dev.Name(), Adapter: dev.Adapter(), T: T, Tokens: in.Tokens[:T]}
 	for _, x := range CompareSettings(s) {
-		o := x.InnerOpt()
+		o := InnerOpt(&x)
 		name := x.Opt
 		if x.WD != 0 {
 			name += "+wd"

@@ -1,48 +1,13 @@
 package demo
 
 import (
-	"errors"
 	"math"
-	"net/url"
 	"testing"
+
+	"tttexplainer/scenario"
 
 	"tttexplainer/ttt"
 )
-
-func TestScenarioOptFields(t *testing.T) {
-	s := Default()
-	s.Opt, s.Beta, s.WD = "adam", 0.5, 0.01
-	got, err := FromQuery(s.Query())
-	if err != nil || got != s {
-		t.Fatalf("FromQuery(Query(%+v)) = %+v, %v", s, got, err)
-	}
-	if q := s.Query().Encode(); q != "beta=0.5&opt=adam&wd=0.01" {
-		t.Errorf("Query() = %q", q)
-	}
-	j, err := DecodeJSON([]byte(`{"opt":"momentum","beta":0.8,"wd":0.1}`))
-	if err != nil || j.Opt != "momentum" || j.Beta != 0.8 || j.WD != 0.1 {
-		t.Fatalf("DecodeJSON = %+v, %v", j, err)
-	}
-	for _, tc := range []struct{ query, field string }{
-		{"opt=sgd", "opt"},
-		{"beta=1", "beta"},
-		{"beta=0.999999999", "beta"}, // 1 in float32
-		{"beta=-0.1", "beta"},
-		{"beta=NaN", "beta"},
-		{"beta=x", "beta"},
-		{"wd=1", "wd"},
-		{"wd=-0.01", "wd"},
-		{"form=dual&opt=adam", "opt"},
-		{"form=primal&wd=0.1", "wd"},
-	} {
-		q, _ := url.ParseQuery(tc.query)
-		_, err := FromQuery(q)
-		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != tc.field {
-			t.Errorf("FromQuery(%q) = %v, want an error on field %q", tc.query, err, tc.field)
-		}
-	}
-}
 
 // referenceLosses runs ttt's whole-sequence reference of a scenario's inner
 // optimiser, head by head, and averages the losses over the heads.
@@ -78,7 +43,7 @@ func TestRunnerOptimisers(t *testing.T) {
 		name   string
 		wd, lr float64
 	}{{"momentum", 0, 0.1}, {"adam", 0.01, 0.1}, {"gd", 0.05, 0.1}} {
-		s := Default()
+		s := scenario.Default()
 		s.Opt, s.WD, s.B = opt.name, opt.wd, 4
 		r, err := NewRunner(s, CPU{})
 		if err != nil {
@@ -118,7 +83,7 @@ func TestRunnerOptimisers(t *testing.T) {
 // TestCompareOptimizers: four curves of T points each; the GD curve is the
 // plain stream's, and each curve is its optimiser's reference.
 func TestCompareOptimizers(t *testing.T) {
-	s := Default()
+	s := scenario.Default()
 	s.B = 4
 	const n = 40
 	c, err := CompareOptimizers(s, CPU{}, n, true)
@@ -164,7 +129,7 @@ func TestCompareOptimizers(t *testing.T) {
 func TestCompareOptimizersGPU(t *testing.T) {
 	dev := openGPU(t)
 	for _, model := range []string{"linear", "mlp"} {
-		s := Default()
+		s := scenario.Default()
 		s.Model, s.B = model, 3
 		const n = 25
 		got, err := CompareOptimizers(s, dev, n, true)
@@ -197,7 +162,7 @@ func TestCompareOptimizersGPU(t *testing.T) {
 // TestSessionCompareOptimizers: the page's entry point compares on the
 // backend asked for, and refuses a GPU it does not have.
 func TestSessionCompareOptimizers(t *testing.T) {
-	ss, err := NewSession(Default(), nil)
+	ss, err := NewSession(scenario.Default(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +183,7 @@ func TestSessionCompareOptimizers(t *testing.T) {
 // stream kernels with optimisers first, then runs there.
 func TestSessionCompareOptimizersGPU(t *testing.T) {
 	openGPU(t) // skips, or fails under TTT_REQUIRE_GPU=1, without one
-	ss, err := NewSession(Default(), OpenWebGPU)
+	ss, err := NewSession(scenario.Default(), OpenWebGPU)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unsafe"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/ttt"
 )
 
@@ -19,7 +21,7 @@ const SnapshotBudget = 24 << 20
 // page shows: per-token z and losses, weight snapshots, and metrics. It is
 // not safe for concurrent use (Session serialises it).
 type Runner struct {
-	Scenario Scenario
+	Scenario scenario.Scenario
 	Input    *Input
 	Layer    *ttt.Layer
 	Views    *Views
@@ -54,7 +56,7 @@ type Runner struct {
 }
 
 // NewRunner builds the layer and input of a scenario on a device.
-func NewRunner(s Scenario, dev Device) (*Runner, error) {
+func NewRunner(s scenario.Scenario, dev Device) (*Runner, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -68,11 +70,11 @@ func NewRunner(s Scenario, dev Device) (*Runner, error) {
 	}
 	form, err := ttt.ParseForm(s.Form)
 	if err != nil {
-		return nil, bad("form", "%v", err)
+		return nil, scenario.Errorf("form", "%v", err)
 	}
 	T := len(in.Tokens)
 	U := Embed(in.Tokens, l.D, s.Seed)
-	r := &Runner{Scenario: s, Input: in, Layer: l, Views: NewViews(l, U, T), Form: form, T: T, Opt: s.InnerOpt(), W0: l.W0, snaps: map[int][]*ttt.Weights{}}
+	r := &Runner{Scenario: s, Input: in, Layer: l, Views: NewViews(l, U, T), Form: form, T: T, Opt: InnerOpt(&s), W0: l.W0, snaps: map[int][]*ttt.Weights{}}
 	// ℓ(W0; x_t) on the CPU: a frozen stream (every lr zero) never leaves W0.
 	for _, hi := range r.Views.Heads {
 		st := ttt.NewStreamState(hi.Head, hi.W0)

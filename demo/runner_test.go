@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/ttt"
 	"tttexplainer/ttt/golden"
 )
@@ -16,7 +18,7 @@ import (
 // (different summation orders), as in ttt's ladder tests.
 const formTol = 1e-4
 
-func run(t *testing.T, s Scenario, dev Device) *Runner {
+func run(t *testing.T, s scenario.Scenario, dev Device) *Runner {
 	t.Helper()
 	r, err := NewRunner(s, dev)
 	if err != nil {
@@ -46,7 +48,7 @@ func near(a, b float64) bool { return math.Abs(a-b) <= formTol+formTol*math.Abs(
 func TestFormsAgree(t *testing.T) {
 	for _, model := range []string{"linear", "mlp"} {
 		for _, b := range []int{1, 5} { // 5: the presets' lengths are not multiples
-			s := Default()
+			s := scenario.Default()
 			s.Model, s.B, s.Input = model, b, "recall"
 			ref := run(t, withForm(s, "stream"), CPU{})
 			forms := []string{"primal", "dual"}
@@ -87,14 +89,14 @@ func TestFormsAgree(t *testing.T) {
 	}
 }
 
-func withForm(s Scenario, form string) Scenario { s.Form = form; return s }
+func withForm(s scenario.Scenario, form string) scenario.Scenario { s.Form = form; return s }
 
 // TestRepeatLearnsTheContext is the page's main claim on the default
 // scenario: one gradient step lowers the loss (ℓ(W_t) ≤ ℓ(W_{t−1}) on
 // average), ℓ(W0) stays where it was, and phrases that come back are
 // predicted better than on their first appearance.
 func TestRepeatLearnsTheContext(t *testing.T) {
-	r := run(t, Default(), CPU{})
+	r := run(t, scenario.Default(), CPU{})
 	var before, after, first, again, nFirst, nAgain float64
 	for tok, L := range r.L {
 		_, _, b, a := MeanLoss(L)
@@ -136,7 +138,7 @@ func meanW0(r *Runner, a, b int) float64 {
 // most recall questions from what it memorised, far above chance, while
 // the random-token control has nothing to answer.
 func TestRecallBeatsChance(t *testing.T) {
-	s := Default()
+	s := scenario.Default()
 	s.Input, s.Width, s.LN, s.B, s.LR, s.Form = "recall", "wide", false, 1, 1, "naive"
 	r := run(t, s, CPU{})
 	right, asked, guesses := r.Recall(r.T)
@@ -154,7 +156,7 @@ func TestRecallBeatsChance(t *testing.T) {
 // every few mini-batches and recomputes the rest; the recomputed weights
 // equal those a fully recorded run keeps.
 func TestScrubRecomputes(t *testing.T) {
-	s := Default()
+	s := scenario.Default()
 	s.Model, s.Width = "mlp", "wide"
 	r := run(t, s, CPU{})
 	if r.every <= 1 {
@@ -233,7 +235,7 @@ func TestDeviceLossFallsBack(t *testing.T) {
 		panics bool
 	}{{"stream", false}, {"dual", false}, {"stream", true}} {
 		form, left := tc.form, 7
-		s := withForm(Default(), form)
+		s := withForm(scenario.Default(), form)
 		r := run(t, s, failing{left: &left, panics: tc.panics})
 		dev, reason := r.Device()
 		if dev.Name() != "cpu" || !strings.Contains(reason, "device lost (test)") || !strings.Contains(reason, "moved to the CPU") {
@@ -294,7 +296,7 @@ func TestReplayGolden(t *testing.T) {
 // TestSession drives the page's session as the page does: step, play,
 // scrub, switch backend, reset, and read the state as JSON.
 func TestSession(t *testing.T) {
-	ss, err := NewSession(Default(), nil)
+	ss, err := NewSession(scenario.Default(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +319,7 @@ func TestSession(t *testing.T) {
 	if f := ss.Frame(); f.Pos != 16 || f.Point != 16 {
 		t.Errorf("after 3 tokens and a mini-batch step: shown %d (point %d), want 16", f.Pos, f.Point)
 	}
-	s := Default()
+	s := scenario.Default()
 	s.Speed = 1000
 	if err := ss.SetScenario(s); err != nil {
 		t.Fatal(err)
@@ -366,7 +368,7 @@ func TestSession(t *testing.T) {
 	if f := ss.Frame(); f.Done != 0 || f.Pos != 0 {
 		t.Errorf("after reset: done %d, shown %d", f.Done, f.Pos)
 	}
-	bad := Default()
+	bad := scenario.Default()
 	bad.B = 99
 	if err := ss.SetScenario(bad); err == nil || !strings.Contains(err.Error(), "b:") {
 		t.Errorf("a bad scenario: %v, want an error naming b", err)

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/ttt"
 )
 
@@ -41,7 +43,7 @@ type Session struct {
 }
 
 // NewSession starts with a scenario. openGPU may be nil (no GPU here).
-func NewSession(s Scenario, openGPU OpenGPU) (*Session, error) {
+func NewSession(s scenario.Scenario, openGPU OpenGPU) (*Session, error) {
 	ss := &Session{openGPU: openGPU, cmds: make(chan func()), ticks: make(chan struct{}, 1), frames: make(chan *Frame, 1)}
 	if err := ss.configure(s); err != nil {
 		return nil, err
@@ -106,7 +108,7 @@ type selfTest struct {
 // deviceFor picks the device of a scenario: device's choice, provided the
 // GPU's kernels for the scenario's model and form pass their self-test
 // (once per model and form).
-func (ss *Session) deviceFor(s Scenario) (Device, string) {
+func (ss *Session) deviceFor(s scenario.Scenario) (Device, string) {
 	dev, reason := ss.device(s.Backend)
 	st, ok := dev.(selfTester)
 	if !ok {
@@ -127,7 +129,7 @@ func (ss *Session) deviceFor(s Scenario) (Device, string) {
 		res = selfTest{msg, err}
 		ss.tests[key] = res
 	}
-	if s.InnerOpt() != (ttt.Opt{}) && res.err == nil {
+	if InnerOpt(&s) != (ttt.Opt{}) && res.err == nil {
 		res = ss.optSelfTest(st, m)
 	}
 	if res.err != nil {
@@ -169,7 +171,7 @@ func (ss *Session) LoseGPU() error {
 // GPUStatus reports whether a GPU passed its self-test, and its message.
 func (ss *Session) GPUStatus() (bool, string) { return ss.gpu != nil, ss.gpuMsg }
 
-func (ss *Session) configure(s Scenario) error {
+func (ss *Session) configure(s scenario.Scenario) error {
 	dev, reason := ss.deviceFor(s)
 	r, err := NewRunner(s, dev)
 	if err != nil && dev.Name() != "cpu" {
@@ -306,7 +308,7 @@ func (ss *Session) Do(f func() error) error {
 // SetScenario restarts the run with a new scenario. A change of speed or
 // backend alone keeps the run: the speed only paces playing, and a new
 // backend continues from where the old one stopped.
-func (ss *Session) SetScenario(s Scenario) error {
+func (ss *Session) SetScenario(s scenario.Scenario) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package demo
 
-import "fmt"
+import (
+	"fmt"
+
+	"tttexplainer/scenario"
+)
 
 // pickDevice is the device a one-off computation (replay, an experiment, the
 // optimiser comparison) asks for by name, on the stepping goroutine: "cpu";
@@ -19,7 +23,7 @@ func (ss *Session) pickDevice(op, backend string, def Device) (Device, error) {
 	case "":
 		return def, nil
 	}
-	return nil, bad("backend", "%s: %q, want cpu or gpu", op, backend)
+	return nil, scenario.Errorf("backend", "%s: %q, want cpu or gpu", op, backend)
 }
 
 // ExperimentDevice picks the device an experiment runs on: "cpu"; "gpu"

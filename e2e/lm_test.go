@@ -18,8 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tttexplainer/demo"
-	"tttexplainer/ttt"
 	"tttexplainer/lm"
+	"tttexplainer/ttt"
 )
 
 // lmPhrase is read twice by the LM test's prompt: a model that learns in

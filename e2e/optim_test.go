@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"tttexplainer/scenario"
+
 	"github.com/chromedp/chromedp"
 
 	"tttexplainer/demo"
@@ -26,7 +28,7 @@ type optimRef struct {
 	z             [][]float32
 }
 
-func referenceOf(t *testing.T, s demo.Scenario) optimRef {
+func referenceOf(t *testing.T, s scenario.Scenario) optimRef {
 	t.Helper()
 	r, err := demo.NewRunner(s, demo.CPU{})
 	if err != nil {
@@ -71,7 +73,7 @@ func TestOptimPage(t *testing.T) {
 		}
 		t.Skipf("no WebGPU adapter in this browser: %s", r.GPUMessage)
 	}
-	base := demo.Default()
+	base := scenario.Default()
 	base.B = 4
 	settings := demo.CompareSettings(base)
 	refs := make([]optimRef, len(settings))

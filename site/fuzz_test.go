@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
 )
 
 // FuzzCreateScenario sends any bytes to POST /api/scenarios. Each answer is
@@ -32,7 +32,7 @@ func FuzzCreateScenario(f *testing.F) {
 	ts.store.db.NoSync = true
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := ts.do("POST", "/api/scenarios", body, "Content-Type", "application/json")
-		want, derr := demo.DecodeJSON(body)
+		want, derr := scenario.DecodeJSON(body)
 		switch rec.Code {
 		case http.StatusCreated:
 			if derr != nil {
@@ -43,7 +43,7 @@ func FuzzCreateScenario(f *testing.F) {
 				t.Fatalf("201 body %q: %v", rec.Body, err)
 			}
 			got := ts.do("GET", "/api/scenarios/"+c.ID, nil)
-			s, err := demo.DecodeJSON(got.Body.Bytes())
+			s, err := scenario.DecodeJSON(got.Body.Bytes())
 			if got.Code != 200 || err != nil || s != want {
 				t.Fatalf("read back %d %q (%v); want %+v", got.Code, got.Body, err, want)
 			}

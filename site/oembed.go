@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
 )
 
 // The embed's default size, 3:2.
@@ -103,7 +103,7 @@ func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "reading scenario %q failed: %v", id, err)
 			return
 		}
-		var s demo.Scenario
+		var s scenario.Scenario
 		if err := json.Unmarshal(data, &s); err != nil {
 			writeError(w, http.StatusInternalServerError, "stored scenario is not JSON: %v", err)
 			return
@@ -111,9 +111,9 @@ func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
 		src, title = pathURL(origin, "/e/"+id), Title(&s)
 	case p == "" || p == "/" || p == "/index.html" || p == "/embed.html":
 		// The page with its state in the query, as the page's own URL has it.
-		s, err := demo.FromQuery(u.Query())
+		s, err := scenario.FromQuery(u.Query())
 		if err != nil {
-			var fe *demo.FieldError
+			var fe *scenario.FieldError
 			if errors.As(err, &fe) {
 				writeJSON(w, http.StatusBadRequest, apiError{Error: "url: invalid scenario: " + fe.Error(), Field: fe.Field})
 				return

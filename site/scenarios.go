@@ -7,7 +7,7 @@ import (
 	"mime"
 	"net/http"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
 )
 
 // created is the answer to a POST /api/scenarios.
@@ -32,15 +32,15 @@ func (h *Handler) scenarios(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "request body over %d bytes (a scenario's text may be at most %d bytes)", MaxBody, demo.MaxText)
+			writeError(w, http.StatusRequestEntityTooLarge, "request body over %d bytes (a scenario's text may be at most %d bytes)", MaxBody, scenario.MaxText)
 			return
 		}
 		writeError(w, http.StatusBadRequest, "reading the request body: %v", err)
 		return
 	}
-	s, err := demo.DecodeJSON(body)
+	s, err := scenario.DecodeJSON(body)
 	if err != nil {
-		var fe *demo.FieldError
+		var fe *scenario.FieldError
 		if errors.As(err, &fe) {
 			writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid scenario: " + fe.Error(), Field: fe.Field})
 			return

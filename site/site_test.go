@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
 )
 
 const testOrigin = "http://ttt.test"
@@ -169,7 +169,7 @@ func TestCreateAndRead(t *testing.T) {
 	if c.URL != testOrigin+"/s/"+c.ID || c.EmbedURL != testOrigin+"/e/"+c.ID {
 		t.Errorf("url, embed_url = %q, %q", c.URL, c.EmbedURL)
 	}
-	want, err := demo.DecodeJSON([]byte(in))
+	want, err := scenario.DecodeJSON([]byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestCreateAndRead(t *testing.T) {
 		}
 	}
 	rec = ts.do("GET", "/api/scenarios/"+c.ID, nil)
-	got, err := demo.DecodeJSON(rec.Body.Bytes())
+	got, err := scenario.DecodeJSON(rec.Body.Bytes())
 	if err != nil {
 		t.Fatalf("the stored scenario does not decode: %v", err)
 	}
@@ -215,7 +215,7 @@ func TestCreateBadInput(t *testing.T) {
 		{"bad model", `{"model": "rnn"}`, json, 400, "model"},
 		{"lr NaN-ish", `{"lr": -1}`, json, 400, "lr"},
 		{"empty text", `{"input": "text", "text": "  "}`, json, 400, "text"},
-		{"text too long", `{"input": "text", "text": "` + strings.Repeat("a", demo.MaxText+1) + `"}`, json, 400, "text"},
+		{"text too long", `{"input": "text", "text": "` + strings.Repeat("a", scenario.MaxText+1) + `"}`, json, 400, "text"},
 		{"body over the limit", `{"input": "text", "text": "` + strings.Repeat("a", MaxBody) + `"}`, json, 413, ""},
 		{"not JSON", `b=16`, "application/x-www-form-urlencoded", 415, ""},
 	}
@@ -232,7 +232,7 @@ func TestCreateBadInput(t *testing.T) {
 		})
 	}
 	// The longest text fits, even with every byte escaped by JSON.
-	long := `{"input": "text", "text": "` + strings.Repeat(`\u0001`, demo.MaxText) + `"}`
+	long := `{"input": "text", "text": "` + strings.Repeat(`\u0001`, scenario.MaxText) + `"}`
 	ts.create(t, long)
 	if n, _ := ts.store.Count(); n != 1 {
 		t.Errorf("the store holds %d scenarios after one good create; want 1", n)
@@ -456,7 +456,7 @@ func TestScenarioView(t *testing.T) {
 
 // scenarioIn reads the page's scenario as the page does: the text of the
 // element with id "scenario", parsed as JSON.
-func scenarioIn(t *testing.T, page string) demo.Scenario {
+func scenarioIn(t *testing.T, page string) scenario.Scenario {
 	t.Helper()
 	const open = `<script type="application/json" id="scenario">`
 	i := strings.Index(page, open)
@@ -468,7 +468,7 @@ func scenarioIn(t *testing.T, page string) demo.Scenario {
 	if j < 0 {
 		t.Fatalf("the scenario element is not closed")
 	}
-	s, err := demo.DecodeJSON([]byte(rest[:j]))
+	s, err := scenario.DecodeJSON([]byte(rest[:j]))
 	if err != nil {
 		t.Fatalf("the scenario element does not decode: %v", err)
 	}

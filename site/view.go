@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"regexp"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
 )
 
 // view answers /s/{id} (the page) and /e/{id} (the embed view): the page's
@@ -29,7 +29,7 @@ func (h *Handler) view(embed bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		var s demo.Scenario
+		var s scenario.Scenario
 		if err := json.Unmarshal(data, &s); err != nil {
 			writeError(w, http.StatusInternalServerError, "stored scenario is not JSON: %v", err)
 			return
@@ -103,7 +103,7 @@ func renderPage(page, scenario []byte, oembedHref, title string) []byte {
 
 // Title names a scenario for people: the model, form and step size, never
 // its text.
-func Title(s *demo.Scenario) string {
+func Title(s *scenario.Scenario) string {
 	if s.Experiment != nil {
 		return fmt.Sprintf("TTT Explainer: the %s experiment", s.Experiment.Name)
 	}

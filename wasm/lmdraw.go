@@ -13,8 +13,8 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"tttexplainer/demo"
-	"tttexplainer/ttt"
 	"tttexplainer/lm"
+	"tttexplainer/ttt"
 )
 
 // draw paints the language model's frame: the text coloured by each

@@ -16,6 +16,8 @@ import (
 	"syscall/js"
 	"time"
 
+	"tttexplainer/scenario"
+
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"tttexplainer/demo"
@@ -34,7 +36,7 @@ func main() {
 	ss, err := demo.NewSession(s, demo.OpenWebGPU)
 	if err != nil { // cannot happen: initialScenario validated s
 		notice = err.Error()
-		ss, _ = demo.NewSession(demo.Default(), demo.OpenWebGPU)
+		ss, _ = demo.NewSession(scenario.Default(), demo.OpenWebGPU)
 	}
 	g := &game{ss: ss, tx: newTexter(), dark: global.Call("matchMedia", "(prefers-color-scheme: dark)"), view: viewOpts{Smooth: 10, Scale: "fixed"}}
 	c := &core{ss: ss, g: g, parent: parent, notice: notice}
@@ -69,23 +71,23 @@ func main() {
 // initialScenario reads the scenario: from the JSON the site puts into
 // /s/{id} and /e/{id} pages, else from the page's URL query. A bad one
 // gives the default and a notice naming what was wrong.
-func initialScenario(host js.Value) (demo.Scenario, string) {
+func initialScenario(host js.Value) (scenario.Scenario, string) {
 	doc := host.Get("document")
 	if el := doc.Call("getElementById", "scenario"); el.Truthy() {
-		s, err := demo.DecodeJSON([]byte(el.Get("textContent").String()))
+		s, err := scenario.DecodeJSON([]byte(el.Get("textContent").String()))
 		if err != nil {
-			return demo.Default(), "the saved scenario is not valid (" + err.Error() + "); showing the default instead"
+			return scenario.Default(), "the saved scenario is not valid (" + err.Error() + "); showing the default instead"
 		}
 		return s, ""
 	}
 	search := doc.Get("location").Get("search").String()
 	q, err := url.ParseQuery(strings.TrimPrefix(search, "?"))
 	if err != nil {
-		return demo.Default(), "the link's query could not be read (" + err.Error() + "); showing the default instead"
+		return scenario.Default(), "the link's query could not be read (" + err.Error() + "); showing the default instead"
 	}
-	s, err := demo.FromQuery(q)
+	s, err := scenario.FromQuery(q)
 	if err != nil {
-		return demo.Default(), "the link's scenario is not valid (" + err.Error() + "); showing the default instead"
+		return scenario.Default(), "the link's scenario is not valid (" + err.Error() + "); showing the default instead"
 	}
 	return s, ""
 }
@@ -385,7 +387,7 @@ func (c *core) api() js.Value {
 
 // merge applies a partial scenario (JSON) to the current one; unknown or
 // bad fields are errors that name the field.
-func merge(cur demo.Scenario, patch string) (demo.Scenario, error) {
+func merge(cur scenario.Scenario, patch string) (scenario.Scenario, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(patch), &m); err != nil {
 		return cur, fmt.Errorf("setConfig: want a JSON object of scenario fields: %v", err)
@@ -397,7 +399,7 @@ func merge(cur demo.Scenario, patch string) (demo.Scenario, error) {
 		all[k] = v
 	}
 	b, _ := json.Marshal(all)
-	s, err := demo.DecodeJSON(b)
+	s, err := scenario.DecodeJSON(b)
 	if err != nil {
 		return cur, fmt.Errorf("setConfig: %w", err)
 	}

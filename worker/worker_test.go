@@ -18,7 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
+
 	"tttexplainer/site"
 )
 
@@ -173,9 +174,9 @@ func TestWorkerSmoke(t *testing.T) {
 	if code != 201 || json.Unmarshal([]byte(body), &made) != nil || !site.ValidID(made.ID) || made.URL != base+"/s/"+made.ID {
 		t.Fatalf("POST /api/scenarios = %d %s", code, body)
 	}
-	want, _ := demo.DecodeJSON(in)
+	want, _ := scenario.DecodeJSON(in)
 	code, body, h := fetch(t, "GET", base+"/api/scenarios/"+made.ID, "")
-	if got, err := demo.DecodeJSON([]byte(body)); code != 200 || err != nil || got != want || h.Get("Content-Type") != "application/json; charset=utf-8" {
+	if got, err := scenario.DecodeJSON([]byte(body)); code != 200 || err != nil || got != want || h.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("GET /api/scenarios/{id} = %d %s (%v); want %+v", code, body, err, want)
 	}
 	// Errors.
@@ -237,7 +238,7 @@ func TestWorkerSmoke(t *testing.T) {
 	w.stop(t)
 	w = startWrangler(t, root, config, persist)
 	code, body, _ = fetch(t, "GET", w.url+"/api/scenarios/"+made.ID, "")
-	if got, err := demo.DecodeJSON([]byte(body)); code != 200 || err != nil || got != want {
+	if got, err := scenario.DecodeJSON([]byte(body)); code != 200 || err != nil || got != want {
 		t.Fatalf("after restarting wrangler: GET /api/scenarios/{id} = %d %s", code, body)
 	}
 	w.stop(t)

@@ -12,13 +12,15 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"tttexplainer/scenario"
+
 	"tttexplainer/demo"
 )
 
 // experiment runs one of the page's experiments natively (the same
 // demo.RunExperiment as the page) and prints its tables, or its JSON or CSV.
 func experiment(args []string, stdout io.Writer) error {
-	fs := newFlags("experiment", "[-backend cpu|gpu] [-params JSON] [-json|-csv] "+strings.Join(demo.Experiments, "|"))
+	fs := newFlags("experiment", "[-backend cpu|gpu] [-params JSON] [-json|-csv] "+strings.Join(scenario.Experiments, "|"))
 	backend := fs.String("backend", "cpu", "backend: cpu or gpu")
 	params := fs.String("params", "", `spec fields over the defaults, e.g. '{"t": 512, "runs": 5}'`)
 	asJSON := fs.Bool("json", false, "print the result as JSON")

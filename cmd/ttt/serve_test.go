@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
 )
 
 // server is a `ttt serve` child process on a free loopback port.
@@ -106,7 +106,7 @@ func postScenario(c *http.Client, base string, body []byte) (id string, err erro
 	return out.ID, nil
 }
 
-func getScenario(t *testing.T, base, id string) demo.Scenario {
+func getScenario(t *testing.T, base, id string) scenario.Scenario {
 	t.Helper()
 	res, err := http.Get(base + "/api/scenarios/" + id)
 	if err != nil {
@@ -117,7 +117,7 @@ func getScenario(t *testing.T, base, id string) demo.Scenario {
 	if res.StatusCode != 200 {
 		t.Fatalf("GET %s = %d %s", id, res.StatusCode, data)
 	}
-	s, err := demo.DecodeJSON(data)
+	s, err := scenario.DecodeJSON(data)
 	if err != nil {
 		t.Fatalf("GET %s: %v", id, err)
 	}
@@ -131,14 +131,14 @@ func TestServeRestart(t *testing.T) {
 	data, web := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(web, "index.html"), []byte("<!doctype html><html><head><title>TTT</title></head><body></body></html>"), 0o644)
 	srv := startServer(t, data, web)
-	want := map[string]demo.Scenario{}
+	want := map[string]scenario.Scenario{}
 	for i := range 12 {
-		s := demo.Default()
+		s := scenario.Default()
 		s.Seed = uint64(i)
 		s.B = 1 + i
 		if i%3 == 0 {
 			rep := fmt.Sprintf("scenario %d, ünïcode ✓ ", i)
-			s.Input, s.Text = "text", strings.Repeat(rep, min(1+i*100, demo.MaxText/len(rep))) // up to the 16 KiB limit
+			s.Input, s.Text = "text", strings.Repeat(rep, min(1+i*100, scenario.MaxText/len(rep))) // up to the 16 KiB limit
 		}
 		body, _ := json.Marshal(s)
 		id, err := postScenario(http.DefaultClient, srv.url, body)

@@ -34,7 +34,7 @@ import (
 	"syscall"
 	"time"
 
-	"tttexplainer/demo"
+	"tttexplainer/scenario"
 )
 
 func main() {
@@ -192,7 +192,7 @@ type load struct {
 
 	mu       sync.RWMutex
 	ids      []string
-	want     map[string]demo.Scenario
+	want     map[string]scenario.Scenario
 	nerr     atomic.Int64
 	firstErr []string
 }
@@ -230,7 +230,7 @@ func (l *load) errors() []string {
 	return l.firstErr
 }
 
-func (l *load) create(s demo.Scenario) error {
+func (l *load) create(s scenario.Scenario) error {
 	body, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -253,7 +253,7 @@ func (l *load) create(s demo.Scenario) error {
 	}
 	l.mu.Lock()
 	if l.want == nil {
-		l.want = map[string]demo.Scenario{}
+		l.want = map[string]scenario.Scenario{}
 	}
 	if _, dup := l.want[out.ID]; dup {
 		l.mu.Unlock()
@@ -278,7 +278,7 @@ func (l *load) read(id string) error {
 	if res.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %d %.200s", id, res.StatusCode, data)
 	}
-	got, err := demo.DecodeJSON(data)
+	got, err := scenario.DecodeJSON(data)
 	if err != nil {
 		return fmt.Errorf("GET %s: %v", id, err)
 	}
@@ -294,9 +294,9 @@ func (l *load) read(id string) error {
 // textRunes mixes ASCII, markup, multi-byte letters and emoji.
 var textRunes = []rune("abcdefghij klmnop qrstuvwxyz ABC 0123456789 .,;:!? <>&\"'/\\ ünïcødé ✓ ηθ 漢字 🙂\n\t")
 
-func randomScenario(rng *rand.Rand) demo.Scenario {
+func randomScenario(rng *rand.Rand) scenario.Scenario {
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
-	s := demo.Default()
+	s := scenario.Default()
 	s.Model = pick("linear", "mlp")
 	s.Form = pick("naive", "primal", "dual", "stream")
 	s.B = 1 + rng.IntN(64)
@@ -304,16 +304,16 @@ func randomScenario(rng *rand.Rand) demo.Scenario {
 		s.B = 1
 	}
 	s.LR = float64(1+rng.IntN(1000)) / 100
-	s.Width = demo.Widths[rng.IntN(len(demo.Widths))].Name
+	s.Width = scenario.Widths[rng.IntN(len(scenario.Widths))].Name
 	s.LN = rng.IntN(2) == 0
 	s.Seed = rng.Uint64()
-	s.Input = demo.Inputs[rng.IntN(len(demo.Inputs))]
+	s.Input = scenario.Inputs[rng.IntN(len(scenario.Inputs))]
 	s.Backend = pick("auto", "gpu", "cpu")
 	s.Speed = float64(1 + rng.IntN(1000))
 	if s.Input == "text" {
 		size := 1 + rng.IntN(2000)
 		if rng.IntN(50) == 0 {
-			size = demo.MaxText // the longest text there is
+			size = scenario.MaxText // the longest text there is
 		}
 		var b strings.Builder
 		b.WriteRune('x') // never only spaces

@@ -1,7 +1,12 @@
-package demo
+package scenario
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
+	"unicode/utf8"
+
+	"tttexplainer/lm/vocab"
 )
 
 // LMSpec is the language-model mode as a scenario carries it: what the
@@ -69,4 +74,46 @@ func (s *Scenario) checkShows() error {
 		return bad("lm", "a scenario shows the language model or an experiment, not both")
 	}
 	return nil
+}
+
+// MaxLMText bounds the language model's text in characters: the page keeps
+// every character's predictions and replays at most b−1 tokens to show W,
+// so memory grows with the text (about 2 KB a character for the
+// committed model's shape).
+const MaxLMText = 4096
+
+// LMTextError explains why a text cannot go through the model.
+func LMTextError(text string) error {
+	if !utf8.ValidString(text) {
+		return errors.New("the text is not valid UTF-8")
+	}
+	n := utf8.RuneCountInString(text)
+	switch {
+	case n == 0:
+		return errors.New("the text is empty: type or pick a text of at least 2 characters")
+	case n < 2:
+		return errors.New("the text has 1 character: the model reads the first and predicts the rest, so it needs at least 2")
+	case n > MaxLMText:
+		return fmt.Errorf("the text has %d characters; the language model reads at most %d", n, MaxLMText)
+	}
+	if _, err := vocab.Encode(text); err != nil {
+		return fmt.Errorf("%v: the model knows only the %d characters of its training text (Moby-Dick): %s", err, utf8.RuneCountInString(vocab.Vocab), printableVocab())
+	}
+	return nil
+}
+
+// printableVocab lists the vocabulary for an error message.
+func printableVocab() string {
+	s := ""
+	for _, r := range vocab.Vocab {
+		switch r {
+		case '\n':
+			s += `\n`
+		case ' ':
+			s += "space "
+		default:
+			s += string(r)
+		}
+	}
+	return s
 }

@@ -1,8 +1,9 @@
-// Package demo holds the page's state, free of the browser: the scenario a
-// reader sets up, its URL encoding, and (later) the runner that steps a layer
-// and records its history. The page (wasm/), the site (site/) and the tests
-// share it.
-package demo
+// Package scenario is what reproduces a view of the page: the scenario a
+// reader sets up (the layer, an experiment or the language model), its
+// validation field by field, and its JSON and URL encodings. It imports only
+// the standard library (and the model's character set), so the site and the
+// Worker check and store scenarios without linking the math or the GPU.
+package scenario
 
 import (
 	"encoding/json"
@@ -287,3 +288,36 @@ func FromQuery(q url.Values) (Scenario, error) {
 	}
 	return s, s.Validate()
 }
+
+// OptNames lists the scenario's inner optimisers.
+var OptNames = []string{"gd", "momentum", "adam"}
+
+func (s *Scenario) validateOpt() error {
+	ok := false
+	for _, n := range OptNames {
+		ok = ok || s.Opt == n
+	}
+	if !ok {
+		return bad("opt", "%q, want one of gd, momentum, adam", s.Opt)
+	}
+	// float32 is what the inner loop uses: 0.99999999 would round to 1 there.
+	if math.IsNaN(s.Beta) || !(s.Beta >= 0 && float32(s.Beta) < 1) {
+		return bad("beta", "%v, want 0 ≤ beta < 1", s.Beta)
+	}
+	if math.IsNaN(s.WD) || !(s.WD >= 0 && float32(s.WD) < 1) {
+		return bad("wd", "%v, want 0 ≤ wd < 1", s.WD)
+	}
+	if s.Form != "stream" {
+		if s.Opt != "gd" {
+			return bad("opt", "%q: inner optimisers are options of the stream form only (form is %q)", s.Opt, s.Form)
+		}
+		if s.WD != 0 {
+			return bad("wd", "%v: weight decay is an option of the stream form only (form is %q)", s.WD, s.Form)
+		}
+	}
+	return nil
+}
+
+// Errorf is a FieldError for field: how other packages name the field of a
+// scenario that does not work for them.
+func Errorf(field, format string, args ...any) error { return bad(field, format, args...) }
