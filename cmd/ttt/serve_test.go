@@ -229,3 +229,48 @@ func TestServeFlags(t *testing.T) {
 		t.Errorf("a second server on the same database: exit %d, %q; want exit 1 naming the file", code, stderr)
 	}
 }
+
+// TestServeDamagedDatabase: a real database with scenarios, truncated to
+// 100 kB, and files that are not bbolt databases at all make `ttt serve`
+// exit 1 with a line naming the file and what is wrong, not die of a
+// signal or a panic inside bbolt.
+func TestServeDamagedDatabase(t *testing.T) {
+	data := t.TempDir()
+	srv := startServer(t, data, t.TempDir())
+	for i := range 40 {
+		s := scenario.Default()
+		s.Input, s.Text = "text", strings.Repeat(fmt.Sprintf("scenario %d ", i), 400)[:4000]
+		body, _ := json.Marshal(s)
+		if _, err := postScenario(http.DefaultClient, srv.url, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.stop(t, syscall.SIGTERM)
+	file := filepath.Join(data, "scenarios.db")
+	good, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good) <= 100_000 {
+		t.Fatalf("the database has only %d bytes: truncating it to 100 kB would cut nothing", len(good))
+	}
+	for _, tt := range []struct {
+		name, want string
+		body       []byte
+	}{
+		{"truncated to 100 kB", "truncated", good[:100_000]},
+		{"truncated to one page", "truncated", good[:4096]},
+		{"a text file", "not a bbolt database", []byte("this is not a database\n")},
+		{"random bytes", "not a bbolt database", bytes.Repeat([]byte{0x5a, 0x17, 0xc3}, 50_000)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(file, tt.body, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr, code := runMain(t, "serve", "-addr", "127.0.0.1:0", "-data", data, "-web", data)
+			if code != 1 || !strings.Contains(stderr, file) || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "goroutine") {
+				t.Errorf("ttt serve on a damaged database: exit %d, stderr %q; want exit 1 naming %s and %q", code, stderr, file, tt.want)
+			}
+		})
+	}
+}
