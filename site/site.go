@@ -192,6 +192,12 @@ type apiError struct {
 	Field string `json:"field,omitempty"` // the scenario field at fault, for a 400
 }
 
+// WriteError answers with the site's JSON error body and headers, for code
+// outside the handler (the Worker's) that answers on its own.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiError{Error: msg})
+}
+
 func writeError(w http.ResponseWriter, status int, format string, args ...any) {
 	writeJSON(w, status, apiError{Error: fmt.Sprintf(format, args...)})
 }
