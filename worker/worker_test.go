@@ -104,6 +104,7 @@ func TestHeadersFile(t *testing.T) {
 		t.Error("101 rules: no error")
 	}
 }
+
 // wrangler is `wrangler dev --local` on a free loopback port.
 type wrangler struct {
 	cmd  *exec.Cmd
