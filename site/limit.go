@@ -36,8 +36,8 @@ type bucket struct {
 	at     time.Time // when tokens was last brought up to date
 }
 
-// NewTokenBucket allows each key perMinute creates a minute, and up to
-// burst at once.
+// NewTokenBucket allows each key perMinute (> 0) creates a minute, and up
+// to burst at once. For no limit, leave Config.CreateLimit nil.
 func NewTokenBucket(perMinute float64, burst int) *TokenBucket {
 	return &TokenBucket{rate: perMinute / 60, burst: float64(max(burst, 1)), now: time.Now, buckets: map[string]*bucket{}}
 }
