@@ -9,9 +9,12 @@ TTT     := $(BIN)/ttt
 # its database in ./data. Ctrl-C stops it gracefully.
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
+# Links (a saved scenario's, oEmbed's) are on BASE_URL, and on localhost
+# at the same port for a request sent there; never on another Host header.
+BASE_URL ?= http://$(ADDR)
 run: build wasm
 	@echo "TTT Explainer: http://$(ADDR)/ (scenarios in $(DATA))"
-	$(TTT) serve -addr $(ADDR) -data $(DATA) -web web
+	$(TTT) serve -addr $(ADDR) -data $(DATA) -web web -base-url $(BASE_URL) -hosts localhost:$(lastword $(subst :, ,$(ADDR)))
 
 build:
 	$(GO) build -o $(TTT) ./cmd/ttt
@@ -102,7 +105,9 @@ site-test: load-test worker-test
 	$(GO) test -run '^$$' -fuzz '^FuzzCreateScenario$$' -fuzztime 10s -fuzzminimizetime 200x ./site/
 
 # 20k requests at concurrency 64 against `ttt serve` on 127.0.0.1: zero
-# errors and every scenario read back intact, or it fails.
+# errors and every scenario read back intact, or it fails. The load test
+# starts the server with a per-client create limit far above its creates
+# (its clients share one address; site/loadtest's serverFlags).
 load-test: build
 	$(GO) run ./site/loadtest -server $(TTT) -n 20000 -c 64
 

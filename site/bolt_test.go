@@ -3,9 +3,13 @@
 package site
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -105,5 +109,72 @@ func TestIDs(t *testing.T) {
 		if ValidID(bad) {
 			t.Errorf("ValidID(%q) = true", bad)
 		}
+	}
+}
+
+// fillBolt writes n scenarios of about 2 kB into a new database in dir.
+func fillBolt(t *testing.T, dir string, n int) {
+	t.Helper()
+	b, err := OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := b.Put(context.Background(), NewID(), []byte(fmt.Sprintf(`{"text":"%2000d"}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBoltDamagedPage: a database whose meta pages are intact but whose
+// data pages were overwritten is refused by the page check, with an error
+// naming the file, instead of crashing on first use.
+func TestBoltDamagedPage(t *testing.T) {
+	dir := t.TempDir()
+	fillBolt(t, dir, 60)
+	file := filepath.Join(dir, "scenarios.db")
+	f, err := os.OpenFile(file, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := bytes.Repeat([]byte{0xa5}, 3*4096)
+	_, err = f.WriteAt(junk, 4*4096)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenBolt(dir)
+	if err == nil {
+		b.Close()
+		t.Fatal("OpenBolt of a database with overwritten pages succeeded")
+	}
+	if !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("OpenBolt = %v; want an error naming %s as damaged", err, file)
+	}
+}
+
+// TestBoltQuota: Put stops at Max with ErrFull, and the count survives a
+// reopen (it is kept in the file, not counted in memory).
+func TestBoltQuota(t *testing.T) {
+	dir := t.TempDir()
+	fillBolt(t, dir, 3)
+	b, err := OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Max = 5
+	ctx := context.Background()
+	for i := range 3 {
+		err := b.Put(ctx, NewID(), []byte(`{}`))
+		if want := i == 2; errors.Is(err, ErrFull) != want || (!want && err != nil) {
+			t.Fatalf("Put %d of a store with 3 of at most 5: %v", 4+i, err)
+		}
+	}
+	if n, err := b.Count(); n != 5 || err != nil {
+		t.Errorf("Count = %d, %v; want 5", n, err)
 	}
 }

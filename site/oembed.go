@@ -80,8 +80,7 @@ func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
 	}
 	origin := h.origin(r)
 	u, err := url.Parse(raw)
-	self, _ := url.Parse(origin)
-	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, self.Host) {
+	if err != nil || u.Host == "" || !h.ownHost(r, u.Host) {
 		writeError(w, http.StatusNotFound, "no embed for %q: not a URL of %s", raw, origin)
 		return
 	}
@@ -100,12 +99,12 @@ func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "reading scenario %q failed: %v", id, err)
+			h.internalError(w, r, "reading the scenario", err)
 			return
 		}
 		var s scenario.Scenario
 		if err := json.Unmarshal(data, &s); err != nil {
-			writeError(w, http.StatusInternalServerError, "stored scenario is not JSON: %v", err)
+			h.internalError(w, r, "decoding the stored scenario", err)
 			return
 		}
 		src, title = pathURL(origin, "/e/"+id), Title(&s)

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"tttexplainer/scenario"
 )
@@ -19,14 +21,17 @@ type created struct {
 }
 
 func (h *Handler) scenarios(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodPost) {
+	if !allow(w, r, http.MethodPost) || !h.admit(w, r) {
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "Content-Type %q: send the scenario as application/json", ct)
-			return
-		}
+	// A JSON type is required, not only checked when present: a cross-site
+	// form or no-cors fetch can send a body without one (or as text/plain),
+	// but cannot send application/json without the CORS preflight that
+	// this site never answers.
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type %q: send the scenario as application/json", ct)
+		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -35,7 +40,8 @@ func (h *Handler) scenarios(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusRequestEntityTooLarge, "request body over %d bytes (a scenario's text may be at most %d bytes)", MaxBody, scenario.MaxText)
 			return
 		}
-		writeError(w, http.StatusBadRequest, "reading the request body: %v", err)
+		h.cfg.Logf("site: %s %s: reading the body: %v", r.Method, r.URL.Path, err)
+		writeError(w, http.StatusBadRequest, "the request body could not be read to its end")
 		return
 	}
 	s, err := scenario.DecodeJSON(body)
@@ -50,7 +56,7 @@ func (h *Handler) scenarios(w http.ResponseWriter, r *http.Request) {
 	}
 	canonical, err := json.Marshal(s)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "encoding the scenario: %v", err)
+		h.internalError(w, r, "encoding the scenario", err)
 		return
 	}
 	// A taken id means 2^-128 bad luck, or a store that lost its randomness
@@ -63,8 +69,12 @@ func (h *Handler) scenarios(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
+	if errors.Is(err, ErrFull) {
+		writeError(w, http.StatusInsufficientStorage, "the site holds as many saved scenarios as it may: no new one can be saved (links to saved ones still work)")
+		return
+	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "storing the scenario failed: %v", err)
+		h.internalError(w, r, "storing the scenario", err)
 		return
 	}
 	origin := h.origin(r)
@@ -104,8 +114,29 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		return nil, false
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "reading scenario %q failed: %v", id, err)
+		h.internalError(w, r, "reading the scenario", err)
 		return nil, false
 	}
 	return data, true
+}
+
+// admit answers 429 with Retry-After when the request's client has used
+// up its creates.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) bool {
+	if h.cfg.CreateLimit == nil {
+		return true
+	}
+	ok, wait, err := h.cfg.CreateLimit.Allow(r.Context(), h.cfg.Client(r))
+	if err != nil {
+		// A limiter that fails open keeps the site usable; it is logged.
+		h.cfg.Logf("site: rate limit for %s: %v", r.URL.Path, err)
+		return true
+	}
+	if !ok {
+		secs := max(int(math.Ceil(wait.Seconds())), 1)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusTooManyRequests, "too many scenarios saved from your address: try again in %d s", secs)
+		return false
+	}
+	return true
 }

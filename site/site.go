@@ -8,7 +8,8 @@
 // Routes (every error is JSON {"error": "..."} with its status):
 //
 //	GET  /api/health              {"status":"ok"}
-//	POST /api/scenarios           a scenario (demo.Scenario JSON) → 201 {"id", "url", "embed_url", "scenario"}
+//	POST /api/scenarios           a scenario (scenario.Scenario, as application/json) → 201 {"id", "url", "embed_url", "scenario"};
+//	                              415 for another Content-Type, 429 (Retry-After) over the client's rate, 507 when the store is full
 //	GET  /api/scenarios/{id}      the scenario's canonical JSON
 //	GET  /s/{id}                  the page, with the scenario in <script type="application/json" id="scenario">
 //	GET  /e/{id}                  the embed view (embed.html, else index.html), likewise; any site may frame it
@@ -19,8 +20,10 @@ package site
 import (
 	"encoding/json"
 	"fmt"
+	"log"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -36,9 +39,26 @@ type Config struct {
 	// Assets serves the static files (nil: none, as in the Worker, where
 	// wrangler serves them) and gives the page's HTML to /s/ and /e/.
 	Assets Assets
-	// BaseURL is the site's public origin, such as https://ttt.example.
-	// Empty: taken from each request.
+	// BaseURL is the site's public origin, such as https://ttt.example
+	// (see ParseBaseURL). Links (a create's url and embed_url, oEmbed, the
+	// page's oEmbed discovery link) are made with it and never with a
+	// request's Host header, which any client chooses and which would end
+	// up in publicly cached answers. Empty: taken from each request, which
+	// only tests should do; ttt serve and the Worker always set it.
 	BaseURL string
+	// Hosts are other names of the site (host[:port], as in a Host
+	// header), such as localhost:8080 beside http://127.0.0.1:8080: a
+	// request for one of them gets links with its own host. A request for
+	// any other host gets links with BaseURL.
+	Hosts []string
+	// CreateLimit limits each client's creates (nil: no limit); reads are
+	// not limited.
+	CreateLimit Limiter
+	// Client names a request's client for CreateLimit (nil: RemoteClient).
+	Client func(*http.Request) string
+	// Logf logs what an error answer leaves out, such as the store's own
+	// error (nil: log.Printf).
+	Logf func(format string, args ...any)
 }
 
 // Handler is the site.
@@ -49,6 +69,12 @@ type Handler struct {
 
 // New returns the site's handler.
 func New(cfg Config) *Handler {
+	if cfg.Client == nil {
+		cfg.Client = RemoteClient
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = log.Printf
+	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
 	h.mux.HandleFunc("/api/health", h.health)
 	h.mux.HandleFunc("/api/scenarios", h.scenarios)
@@ -80,12 +106,45 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// origin is the site's public origin without a trailing slash.
+// origin is the site's public origin for this request, without a trailing
+// slash: BaseURL, or the request's host if it is one of Hosts.
 func (h *Handler) origin(r *http.Request) string {
-	if h.cfg.BaseURL != "" {
-		return strings.TrimSuffix(h.cfg.BaseURL, "/")
+	if h.cfg.BaseURL == "" {
+		return requestOrigin(r)
 	}
-	// In the Worker the request URL is absolute; natively it is a path.
+	base := strings.TrimSuffix(h.cfg.BaseURL, "/")
+	if host := requestHost(r); h.otherName(host) {
+		scheme, _, _ := strings.Cut(base, "://")
+		return scheme + "://" + strings.ToLower(host)
+	}
+	return base
+}
+
+// otherName reports whether host is one of Hosts.
+func (h *Handler) otherName(host string) bool {
+	return slices.ContainsFunc(h.cfg.Hosts, func(name string) bool { return strings.EqualFold(name, host) })
+}
+
+// ownHost reports whether host (of a URL given to oEmbed) names this site.
+func (h *Handler) ownHost(r *http.Request, host string) bool {
+	for _, origin := range []string{h.origin(r), strings.TrimSuffix(h.cfg.BaseURL, "/")} {
+		if _, self, _ := strings.Cut(origin, "://"); self != "" && strings.EqualFold(host, self) {
+			return true
+		}
+	}
+	return h.otherName(host)
+}
+
+// requestHost is the host the request was sent to: in the Worker the
+// request URL is absolute; natively it is a path and the host is in Host.
+func requestHost(r *http.Request) string {
+	if r.URL.Host != "" {
+		return r.URL.Host
+	}
+	return r.Host
+}
+
+func requestOrigin(r *http.Request) string {
 	if r.URL.Scheme != "" && r.URL.Host != "" {
 		return r.URL.Scheme + "://" + r.URL.Host
 	}
@@ -94,6 +153,24 @@ func (h *Handler) origin(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// ParseBaseURL checks a public origin for Config.BaseURL: http or https, a
+// host, and nothing after it but an optional "/". It returns it without the
+// slash.
+func ParseBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("base URL %q: %v", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("base URL %q: want http:// or https://", raw)
+	case u.Host == "" || u.User != nil:
+		return "", fmt.Errorf("base URL %q: want a host, as in https://ttt.example", raw)
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("base URL %q: want an origin only (scheme and host), no path, query or fragment", raw)
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
 }
 
 // allow answers 405 with an Allow header unless the request's method is one
@@ -115,8 +192,26 @@ type apiError struct {
 	Field string `json:"field,omitempty"` // the scenario field at fault, for a 400
 }
 
+// WriteError answers with the site's JSON error body and headers, for code
+// outside the handler (the Worker's) that answers on its own.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiError{Error: msg})
+}
+
 func writeError(w http.ResponseWriter, status int, format string, args ...any) {
 	writeJSON(w, status, apiError{Error: fmt.Sprintf(format, args...)})
+}
+
+// internalError answers 500 saying what failed, and logs why: the error
+// of a store, a file system or a socket can carry paths and addresses,
+// which are nobody's business outside the server.
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	internalError(w, r, h.cfg.Logf, what, err)
+}
+
+func internalError(w http.ResponseWriter, r *http.Request, logf func(string, ...any), what string, err error) {
+	logf("site: %s %s: %s: %v", r.Method, r.URL.Path, what, err)
+	writeError(w, http.StatusInternalServerError, "%s failed on the server; try again later", what)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -218,6 +218,9 @@ func TestCreateBadInput(t *testing.T) {
 		{"text too long", `{"input": "text", "text": "` + strings.Repeat("a", scenario.MaxText+1) + `"}`, json, 400, "text"},
 		{"body over the limit", `{"input": "text", "text": "` + strings.Repeat("a", MaxBody) + `"}`, json, 413, ""},
 		{"not JSON", `b=16`, "application/x-www-form-urlencoded", 415, ""},
+		{"no Content-Type", `{}`, "", 415, ""},
+		{"text/plain, as a no-cors fetch sends", `{}`, "text/plain;charset=UTF-8", 415, ""},
+		{"JSON's type as a parameter", `{}`, "text/plain; type=application/json", 415, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

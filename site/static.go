@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"net/http"
 	"os"
 	"path"
@@ -137,7 +138,7 @@ func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// has seekable files; read into memory otherwise.
 		data, err := io.ReadAll(f)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "reading %s: %v", name, err)
+			internalError(w, r, log.Printf, "reading the file", err)
 			return
 		}
 		rs = bytes.NewReader(data)

@@ -11,7 +11,8 @@ import (
 // JSON, written once and never changed. Implementations: Bolt (a bbolt file,
 // for `ttt serve`) and the Worker's KV namespace (worker/kv.go).
 type Store interface {
-	// Put stores a new scenario. It returns ErrExists if id is taken.
+	// Put stores a new scenario. It returns ErrExists if id is taken and
+	// ErrFull if the store has reached its quota.
 	Put(ctx context.Context, id string, scenario []byte) error
 	// Get returns a scenario, or ErrNotFound.
 	Get(ctx context.Context, id string) ([]byte, error)
@@ -22,6 +23,9 @@ var (
 	ErrNotFound = errors.New("site: no such scenario")
 	// ErrExists is returned by Store.Put for an id that is taken.
 	ErrExists = errors.New("site: scenario id taken")
+	// ErrFull is returned by Store.Put when the store holds as many
+	// scenarios as it may.
+	ErrFull = errors.New("site: the scenario store is full")
 )
 
 // idBytes is the size of a scenario id: 128 random bits, so ids cannot be

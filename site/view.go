@@ -31,7 +31,7 @@ func (h *Handler) view(embed bool) http.HandlerFunc {
 		}
 		var s scenario.Scenario
 		if err := json.Unmarshal(data, &s); err != nil {
-			writeError(w, http.StatusInternalServerError, "stored scenario is not JSON: %v", err)
+			h.internalError(w, r, "decoding the stored scenario", err)
 			return
 		}
 		names, kind := []string{"index.html"}, KindPage
@@ -46,7 +46,7 @@ func (h *Handler) view(embed bool) http.HandlerFunc {
 			page = []byte(fallbackPage)
 		}
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "%v", err)
+			h.internalError(w, r, "reading the page", err)
 			return
 		}
 		origin := h.origin(r)

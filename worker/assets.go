@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"syscall/js"
 
 	"tttexplainer/site"
 )
@@ -30,7 +29,7 @@ func (a bindingAssets) ReadFile(_ context.Context, name string) ([]byte, error) 
 	}
 	target := assetsOrigin + "/" + name
 	for hop := 0; hop < 4; hop++ {
-		init := js.Global().Get("Object").New()
+		init := newObject()
 		init.Set("redirect", "manual")
 		res, err := await(assets.Call("fetch", target, init))
 		if err != nil {
@@ -68,9 +67,5 @@ func (a bindingAssets) ReadFile(_ context.Context, name string) ([]byte, error) 
 // wrangler.toml routes only for /api/*, /s/*, /e/* and /oembed: anything
 // else is not a file of the site.
 func (a bindingAssets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	site.SecurityHeaders(w.Header(), site.KindAPI)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusNotFound)
-	fmt.Fprintf(w, "{\"error\":%q}\n", "no such route: "+r.URL.Path)
+	site.WriteError(w, http.StatusNotFound, "no such route: "+r.URL.Path)
 }

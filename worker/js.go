@@ -52,3 +52,8 @@ func binding(name string) (js.Value, error) {
 	}
 	return v, nil
 }
+
+// newObject is a new, empty JavaScript object.
+func newObject() js.Value {
+	return js.Global().Get("Object").New()
+}

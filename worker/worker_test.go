@@ -23,25 +23,45 @@ import (
 	"tttexplainer/site"
 )
 
-// TestHeadersFile: one rule per request path, the page's CSP on the page,
-// frame-ancestors * only on the embed view, and the content types that the
-// page's files need.
+// TestHeadersFile: a catch-all rule gives any path (wrangler's redirects
+// included) nosniff, the referrer policy and a CSP; each file's rule
+// replaces what it must, so that every header has one value: the page's
+// CSP on the page, frame-ancestors * only on the embed view, and the
+// content types that the page's files need.
 func TestHeadersFile(t *testing.T) {
 	hf, err := headersFile([]string{"index.html", "embed.html", "app.wasm", "shaders/dual.wgsl", "app.0123abcd.js"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := map[string]http.Header{}
-	var cur http.Header
+	rules, order := map[string][]string{}, []string{}
+	var cur string
 	for _, line := range strings.Split(hf, "\n") {
 		switch {
 		case strings.HasPrefix(line, "/"):
-			cur = http.Header{}
-			rules[line] = cur
+			cur = line
+			order = append(order, line)
 		case strings.HasPrefix(line, "  "):
-			k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
-			cur.Add(k, v)
+			rules[cur] = append(rules[cur], strings.TrimSpace(line))
 		}
+	}
+	if len(order) == 0 || order[0] != "/*" {
+		t.Fatalf("the first rule is not the catch-all /*:\n%s", hf)
+	}
+	// The headers of a path, as wrangler applies the rules: the catch-all,
+	// then the path's own, where "! Name" detaches a header.
+	headers := func(path string) http.Header {
+		h := http.Header{}
+		for _, rule := range []string{"/*", path} {
+			for _, l := range rules[rule] {
+				if name, ok := strings.CutPrefix(l, "! "); ok {
+					h.Del(name)
+					continue
+				}
+				k, v, _ := strings.Cut(l, ": ")
+				h.Add(k, v)
+			}
+		}
+		return h
 	}
 	for path, want := range map[string][2]string{
 		"/":                  {"text/html; charset=utf-8", site.PageCSP},
@@ -51,20 +71,32 @@ func TestHeadersFile(t *testing.T) {
 		"/app.wasm":          {"application/wasm", ""},
 		"/shaders/dual.wgsl": {"text/wgsl; charset=utf-8", ""},
 		"/app.0123abcd.js":   {"text/javascript; charset=utf-8", ""},
+		"/embed/":            {"", "default-src 'none'; frame-ancestors 'none'"}, // wrangler's redirect to /embed
 	} {
-		h, ok := rules[path]
-		if !ok {
+		if _, ok := rules[path]; !ok && path != "/embed/" {
 			t.Errorf("no rule for %s in\n%s", path, hf)
 			continue
 		}
-		if h.Get("Content-Type") != want[0] || h.Get("Content-Security-Policy") != want[1] || len(h["Content-Type"]) != 1 {
+		h := headers(path)
+		if h.Get("Content-Type") != want[0] || h.Get("Content-Security-Policy") != want[1] {
 			t.Errorf("%s: Content-Type %q, CSP %q; want %q, %q", path, h.Get("Content-Type"), h.Get("Content-Security-Policy"), want[0], want[1])
 		}
+		for k, v := range h {
+			if len(v) != 1 {
+				t.Errorf("%s: %s has %d values %q; wrangler would join them", path, k, len(v), v)
+			}
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: X-Content-Type-Options %q, Referrer-Policy %q", path, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))
+		}
 	}
-	if got := rules["/app.0123abcd.js"].Get("Cache-Control"); got != site.CacheImmutable {
+	if got := headers("/embed").Get("Cross-Origin-Resource-Policy"); got != "cross-origin" {
+		t.Errorf("the embed view: Cross-Origin-Resource-Policy %q", got)
+	}
+	if got := headers("/app.0123abcd.js").Get("Cache-Control"); got != site.CacheImmutable {
 		t.Errorf("a content-hashed file: Cache-Control %q", got)
 	}
-	many := make([]string, 101)
+	many := make([]string, 100)
 	for i := range many {
 		many[i] = fmt.Sprintf("f%d.js", i)
 	}
@@ -147,6 +179,8 @@ func TestWorkerSmoke(t *testing.T) {
 	for old, new := range map[string]string{
 		`main = "./build/worker/worker.mjs"`:  fmt.Sprintf("main = %q", filepath.Join(build, "worker.mjs")),
 		`directory = "./build/worker-assets"`: fmt.Sprintf("directory = %q", assets),
+		// A lower create limit, reached below in a few requests.
+		`simple = { limit = 30, period = 60 }`: `simple = { limit = 10, period = 60 }`,
 	} {
 		if !strings.Contains(c, old) {
 			t.Fatalf("wrangler.toml has no line %s", old)
@@ -233,23 +267,68 @@ func TestWorkerSmoke(t *testing.T) {
 	if code, _, _ := fetch(t, "GET", base+"/app.wasm.gz", ""); code != 404 {
 		t.Errorf("GET /app.wasm.gz = %d; want 404 (precompressed files stay behind)", code)
 	}
+	// wrangler's own redirects get the catch-all rule's headers.
+	code, _, h = fetch(t, "GET", base+"/embed/", "")
+	if code/100 != 3 || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" || h.Get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'" {
+		t.Errorf("GET /embed/ = %d, headers %v; want a redirect with nosniff, a referrer policy and a CSP", code, h)
+	}
 
-	// KV keeps the scenario across a restart of wrangler.
+	// Creates need JSON's Content-Type, and links never take the Host header.
+	for _, ctype := range []string{"", "text/plain;charset=UTF-8"} {
+		if code, body, _ := send(t, "POST", base+"/api/scenarios", `{}`, "Content-Type", ctype); code != 415 {
+			t.Errorf("POST with Content-Type %q = %d %s; want 415", ctype, code, body)
+		}
+	}
+	code, body, _ = send(t, "POST", base+"/api/scenarios", `{}`, "Content-Type", "application/json", "Host", "evil.example")
+	if code != 201 || strings.Contains(body, "evil") || !strings.Contains(body, `"url":"`+base+`/s/`) {
+		t.Errorf("POST with Host evil.example = %d %s; want links on %s", code, body, base)
+	}
+
+	// KV keeps the scenario across a restart of wrangler; with room for
+	// one scenario, creates get 507.
 	w.stop(t)
-	w = startWrangler(t, root, config, persist)
+	w = startWrangler(t, root, config, persist, "MAX_SCENARIOS:1")
 	code, body, _ = fetch(t, "GET", w.url+"/api/scenarios/"+made.ID, "")
 	if got, err := scenario.DecodeJSON([]byte(body)); code != 200 || err != nil || got != want {
 		t.Fatalf("after restarting wrangler: GET /api/scenarios/{id} = %d %s", code, body)
 	}
+	if code, body, _ := fetch(t, "POST", w.url+"/api/scenarios", `{}`); code != 507 || !strings.Contains(body, "no new one can be saved") {
+		t.Errorf("POST into a full KV = %d %s; want 507", code, body)
+	}
+	// The create limit (10 a minute in fixed windows: 21 tries within a
+	// minute must meet it) answers 429 with Retry-After; reads go on.
+	limited := false
+	for range 21 {
+		code, _, h := fetch(t, "POST", w.url+"/api/scenarios", `{}`)
+		if code == 429 {
+			limited = true
+			if h.Get("Retry-After") != "60" {
+				t.Errorf("429 with Retry-After %q; want 60", h.Get("Retry-After"))
+			}
+			break
+		}
+	}
+	if !limited {
+		t.Error("21 creates within a minute, none refused with 429")
+	}
+	if code, _, _ := fetch(t, "GET", w.url+"/api/scenarios/"+made.ID, ""); code != 200 {
+		t.Errorf("a read after the create limit = %d; want 200", code)
+	}
 	w.stop(t)
 }
 
-func startWrangler(t *testing.T, root, config, persist string) *wrangler {
+// startWrangler runs wrangler dev with BASE_URL its own address and the
+// given vars (NAME:VALUE) on top of wrangler.toml's.
+func startWrangler(t *testing.T, root, config, persist string, vars ...string) *wrangler {
 	t.Helper()
 	port, inspector := freePort(t), freePort(t)
-	cmd := exec.Command(filepath.Join(root, "node_modules", ".bin", "wrangler"), "dev", "--local",
+	args := []string{"dev", "--local",
 		"--config", config, "--ip", "127.0.0.1", "--port", port,
-		"--inspector-ip", "127.0.0.1", "--inspector-port", inspector, "--persist-to", persist)
+		"--inspector-ip", "127.0.0.1", "--inspector-port", inspector, "--persist-to", persist}
+	for _, v := range append([]string{"BASE_URL:http://127.0.0.1:" + port}, vars...) {
+		args = append(args, "--var", v)
+	}
+	cmd := exec.Command(filepath.Join(root, "node_modules", ".bin", "wrangler"), args...)
 	cmd.Dir = filepath.Dir(config)
 	// wrangler 4.164 needs Node ≥ 22.12: the pinned node in node_modules/.bin comes first.
 	cmd.Env = append(os.Environ(),
@@ -327,6 +406,16 @@ func freePort(t *testing.T) string {
 
 func fetch(t *testing.T, method, url, body string) (int, string, http.Header) {
 	t.Helper()
+	if body == "" {
+		return send(t, method, url, body)
+	}
+	return send(t, method, url, body, "Content-Type", "application/json")
+}
+
+// send is one request; headers alternate name and value, "Host" sets the
+// Host header and an empty value sends none.
+func send(t *testing.T, method, url, body string, headers ...string) (int, string, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -335,8 +424,13 @@ func fetch(t *testing.T, method, url, body string) (int, string, http.Header) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		switch {
+		case headers[i] == "Host":
+			req.Host = headers[i+1]
+		case headers[i+1] != "":
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
 	client := &http.Client{
 		Timeout:       20 * time.Second,
