@@ -25,9 +25,10 @@ import (
 	"tttexplainer/ttt/golden"
 )
 
-// The page in a second browser: Debian's firefox-esr, headless, driven over
-// WebDriver BiDi by e2e/bidi (no driver binary, no downloaded browser). The
-// numbers it reads are held to the same references as in Chromium.
+// The page in a second browser: Debian's firefox-esr on a virtual display
+// (Xvfb), driven over WebDriver BiDi by e2e/bidi (no driver binary, no
+// downloaded browser). The numbers it reads are held to the same
+// references as in Chromium.
 
 // firefoxShot is where TTT_UPDATE_SHOTS=1 writes the first screen.
 const firefoxShot = "../docs/firefox-first-screen.png"
@@ -51,7 +52,7 @@ func requireBrowsers() bool { return requireGPU() || os.Getenv("CI") == "true" }
 // firefoxTab starts Firefox with prefs (over bidi.Prefs) on a virtual
 // display of its own, and returns its tab, with the page's console in the
 // test log; the browser's and the display's process groups end with the test.
-func firefoxTab(t *testing.T, prefs map[string]any) (*bidi.Firefox, *bidi.Tab) {
+func firefoxTab(t *testing.T, prefs map[string]any) *bidi.Tab {
 	t.Helper()
 	exe := firefoxExe()
 	if exe == "" {
@@ -83,6 +84,9 @@ func firefoxTab(t *testing.T, prefs map[string]any) (*bidi.Firefox, *bidi.Tab) {
 		t.Fatalf("firefox did not start: %v", err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("firefox's output ends:\n%s", ff.Output())
+		}
 		if err := ff.Close(); err != nil {
 			t.Errorf("closing firefox: %v", err)
 		}
@@ -98,7 +102,7 @@ func firefoxTab(t *testing.T, prefs map[string]any) (*bidi.Firefox, *bidi.Tab) {
 	if err := tab.SetViewport(ctx, 1280, 900); err != nil {
 		t.Fatal(err)
 	}
-	return ff, tab
+	return tab
 }
 
 // missing skips the test, or fails it where a missing browser must not
@@ -173,7 +177,7 @@ func testFirefox(t *testing.T, webgpu bool) {
 	if webgpu {
 		prefs = firefoxWebGPU
 	}
-	_, tab := firefoxTab(t, prefs)
+	tab := firefoxTab(t, prefs)
 	start := time.Now()
 	r := ffOpen(t, tab, srv.URL+"/?autoplay=0")
 	t.Logf("ready after %v: %+v", time.Since(start).Round(time.Millisecond), r)
@@ -194,17 +198,7 @@ func testFirefox(t *testing.T, webgpu bool) {
 		}
 		backends = []string{"webgpu"}
 	default:
-		if r.Backend != "cpu" || r.GPU {
-			t.Fatalf("without a WebGPU adapter: backend %q (gpu %v)", r.Backend, r.GPU)
-		}
-		if !strings.Contains(r.Reason, "adapter") && !strings.Contains(r.Reason, "navigator.gpu") {
-			t.Errorf("reason %q does not say why there is no GPU", r.Reason)
-		}
-		shown := ffEval[string](t, tab, `document.getElementById("backend").textContent`)
-		if !strings.Contains(shown, "CPU") || !strings.Contains(shown, "adapter") && !strings.Contains(shown, "navigator.gpu") {
-			t.Errorf("the page says %q about its backend", shown)
-		}
-		t.Logf("the page says: %s", shown)
+		checkCPUFallback(t, r, func(script string) string { return ffEval[string](t, tab, script) })
 	}
 
 	t.Run("first screen", func(t *testing.T) {
@@ -275,7 +269,11 @@ func testFirefox(t *testing.T, webgpu bool) {
 			}](t, tab, `ttt.state({weights: true})`)
 			for h, w := range W {
 				key := fmt.Sprintf("head%d.W", h)
-				if d := ttt.CompareArray(key, got.W[key], f64(w.W), ttt.AbsTol, ttt.RelTol); !d.OK() {
+				want := make([]float64, len(w.W))
+				for i, x := range w.W {
+					want[i] = float64(x)
+				}
+				if d := ttt.CompareArray(key, got.W[key], want, ttt.AbsTol, ttt.RelTol); !d.OK() {
 					t.Errorf("%s: %v", st.Backend, d)
 				} else {
 					t.Logf("%s after %d tokens: %v", st.Backend, optimTokens, d)
@@ -291,28 +289,7 @@ func testFirefox(t *testing.T, webgpu bool) {
 			// one case of each inner model (all of them take over a minute).
 			cases = []string{"linear_T64_b16_dual", "mlp_T64_b16_dual"}
 		}
-		for _, name := range cases {
-			data, _ := golden.Read(name)
-			c, err := ttt.DecodeCase(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, be := range backends {
-				text := ffEval[string](t, tab, fmt.Sprintf(`ttt.replay(%s, %q).then(JSON.stringify)`, jsString(string(data)), be))
-				got, err := ttt.DecodeOutput([]byte(text))
-				if err != nil {
-					t.Fatalf("%s on %s: %v", name, be, err)
-				}
-				worst := 0.0
-				for _, d := range ttt.Compare(got, c.Want, ttt.AbsTol, ttt.RelTol) {
-					worst = max(worst, d.MaxAbs)
-					if !d.OK() {
-						t.Errorf("%s on %s: %v", name, be, d)
-					}
-				}
-				t.Logf("%-36s %-6s max |Δ| = %.2e", name, be, worst)
-			}
-		}
+		replayGolden(t, cases, backends, func(script string) string { return ffEval[string](t, tab, script) })
 	})
 
 	t.Run("lm", func(t *testing.T) {
@@ -354,12 +331,4 @@ func nativeWeights(t *testing.T, s scenario.Scenario, n int) []*ttt.Weights {
 		t.Fatal(err)
 	}
 	return W
-}
-
-func f64(x []float32) []float64 {
-	y := make([]float64, len(x))
-	for i, v := range x {
-		y[i] = float64(v)
-	}
-	return y
 }
