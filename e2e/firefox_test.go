@@ -310,6 +310,19 @@ func testFirefox(t *testing.T, webgpu bool) {
 			checkLM(t, s, ref)
 		}
 	})
+
+	t.Run("offline", func(t *testing.T) {
+		// The profile sends everything but loopback to a closed port: a
+		// page elsewhere (TEST-NET-1, RFC 5737) fails at once, and the
+		// browser reaches nothing past this machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err := tab.Navigate(ctx, "http://192.0.2.1/")
+		t.Logf("navigating off the machine: %v", err)
+		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "PROXY") {
+			t.Errorf("navigating to 192.0.2.1: %v, want a prompt refusal by the profile's proxy", err)
+		}
+	})
 }
 
 // nativeWeights is every head's W after n tokens of s, streamed natively
