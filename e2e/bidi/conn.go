@@ -1,7 +1,8 @@
 // Package bidi drives a browser over WebDriver BiDi (the W3C protocol that
 // Firefox speaks natively): a WebSocket client of the standard library, the
-// session's commands and events, and Firefox started headless with a
-// throw-away profile. It holds only what the page's tests use.
+// session's commands and events, and Firefox started with a throw-away
+// profile, headless or on an Xvfb display. It holds only what the page's
+// tests use.
 package bidi
 
 import (
