@@ -261,30 +261,9 @@ func TestPageWebGPU(t *testing.T) {
 	}
 
 	t.Run("replay", func(t *testing.T) {
-		for _, name := range golden.Names() {
-			data, _ := golden.Read(name)
-			c, err := ttt.DecodeCase(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, be := range []string{"webgpu", "cpu"} {
-				raw := eval[json.RawMessage](t, ctx, fmt.Sprintf(`ttt.replay(%s, %q).then(JSON.stringify)`, jsString(string(data)), be))
-				var text string
-				json.Unmarshal(raw, &text)
-				got, err := ttt.DecodeOutput([]byte(text))
-				if err != nil {
-					t.Fatalf("%s on %s: %v", name, be, err)
-				}
-				worst := 0.0
-				for _, d := range ttt.Compare(got, c.Want, ttt.AbsTol, ttt.RelTol) {
-					worst = max(worst, d.MaxAbs)
-					if !d.OK() {
-						t.Errorf("%s on %s: %v", name, be, d)
-					}
-				}
-				t.Logf("%-36s %-6s max |Δ| = %.2e", name, be, worst)
-			}
-		}
+		replayGolden(t, golden.Names(), []string{"webgpu", "cpu"}, func(script string) string {
+			return eval[string](t, ctx, script)
+		})
 		msg := eval[string](t, ctx, `ttt.replay('{"kind": "linear"}', "webgpu").then(() => "resolved", (e) => e.message)`)
 		if !strings.Contains(msg, "inputs") {
 			t.Errorf("replaying a bad case: %q, want an error naming the missing field", msg)
@@ -576,16 +555,7 @@ func TestPageCPUFallback(t *testing.T) {
 	ctx := browser(t, false)
 	r := open(t, ctx, srv.URL+"/?autoplay=0")
 	t.Logf("ready: %+v", r)
-	if r.Backend != "cpu" || r.GPU {
-		t.Fatalf("without WebGPU: backend %q (gpu %v)", r.Backend, r.GPU)
-	}
-	if !strings.Contains(r.Reason, "adapter") && !strings.Contains(r.Reason, "navigator.gpu") {
-		t.Errorf("reason %q does not say why there is no GPU", r.Reason)
-	}
-	shown := eval[string](t, ctx, `document.getElementById("backend").textContent`)
-	if !strings.Contains(shown, "CPU") || !strings.Contains(shown, "adapter") && !strings.Contains(shown, "navigator.gpu") {
-		t.Errorf("the page says %q about its backend", shown)
-	}
+	checkCPUFallback(t, r, func(script string) string { return eval[string](t, ctx, script) })
 	data, _ := golden.Read("linear_T64_b16_dual")
 	c, _ := ttt.DecodeCase(data)
 	raw := eval[string](t, ctx, fmt.Sprintf(`ttt.replay(%s, "cpu").then(JSON.stringify)`, jsString(string(data))))
