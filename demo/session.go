@@ -52,11 +52,11 @@ func NewSession(s scenario.Scenario, openGPU OpenGPU) (*Session, error) {
 	return ss, nil
 }
 
-// device picks the backend a scenario asks for: "cpu"; "gpu" or "auto"
+// device picks the backend a scenario asks for: the CPU; the GPU or auto
 // give the GPU when it opens and passes its self-test, else the CPU with
 // the reason.
-func (ss *Session) device(want string) (Device, string) {
-	if want == "cpu" {
+func (ss *Session) device(want scenario.Backend) (Device, string) {
+	if want == scenario.BackendCPU {
 		return CPU{}, "the CPU backend was chosen"
 	}
 	if !ss.probed {
@@ -374,18 +374,19 @@ func (ss *Session) SetCheck(on bool) error {
 	return ss.Do(func() error { ss.check = on; return ss.r.SetCheck(on) })
 }
 
-// SetBackend moves the run to "cpu", "gpu" or "auto", keeping its history.
+// SetBackend moves the run to a backend (scenario.ParseBackend: "cpu",
+// "gpu"/"webgpu" or "auto"), keeping its history.
 func (ss *Session) SetBackend(name string) error {
-	s := ss.Frame().Scenario
-	s.Backend = name
-	if err := s.Validate(); err != nil {
+	b, err := scenario.ParseBackend(name)
+	if err != nil {
 		return err
 	}
+	s := ss.Frame().Scenario
+	s.Backend = b
 	return ss.SetScenario(s)
 }
 
-// Replay runs a case on a backend ("cpu", "gpu" or "" for the current
-// one) and form ("" for the case's scheme), on the stepping goroutine.
+// Replay runs a case on a backend (pickDevice: "" for the current one) and form ("" for the case's scheme), on the stepping goroutine.
 func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error) {
 	var out []byte
 	err := ss.Do(func() error {
@@ -400,7 +401,7 @@ func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error)
 }
 
 // CompareOptimizers runs CompareOptimizers for the current scenario on a
-// backend ("cpu", "gpu", or "" for the run's own), on the stepping
+// backend (pickDevice: "" for the run's own), on the stepping
 // goroutine, over the first n tokens (all when n ≤ 0).
 func (ss *Session) CompareOptimizers(backend string, n int, withZ bool) (*Comparison, error) {
 	var out *Comparison

@@ -309,9 +309,6 @@ func (c *core) api() js.Value {
 	def("simulateDeviceLoss", func([]js.Value) any { return after(c.ss.LoseGPU) })
 	def("setBackend", func(args []js.Value) any {
 		name := arg(args, 0).String()
-		if name == "webgpu" {
-			name = "gpu"
-		}
 		return after(func() error { return c.ss.SetBackend(name) })
 	})
 	def("setCheck", func(args []js.Value) any {
@@ -349,9 +346,6 @@ func (c *core) api() js.Value {
 				if err := dec.Decode(&o); err != nil {
 					return "", fmt.Errorf("compareOptimizers: %v (want {backend, tokens, z})", err)
 				}
-			}
-			if o.Backend == "webgpu" {
-				o.Backend = "gpu"
 			}
 			c, err := c.ss.CompareOptimizers(o.Backend, o.Tokens, o.Z)
 			if err != nil {
