@@ -35,6 +35,38 @@ func (CPU) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadSt
 // Adapter is empty: the CPU backend is this page's own WebAssembly.
 func (CPU) Adapter() string { return "" }
 
+// LinearAttention runs ttt.LinearAttention per head.
+func (CPU) LinearAttention(Z, Q, K, V []float32, H, T, d int) error {
+	if err := checkQKV(Z, Q, K, V, H, T, d); err != nil {
+		return err
+	}
+	n := T * d
+	for h := range H {
+		ttt.LinearAttention(Z[h*n:(h+1)*n], Q[h*n:(h+1)*n], K[h*n:(h+1)*n], V[h*n:(h+1)*n], T, d)
+	}
+	return nil
+}
+
+// SoftmaxAttention runs ttt.SoftmaxAttention per head.
+func (CPU) SoftmaxAttention(Z, Q, K, V []float32, H, T, d int) error {
+	if err := checkQKV(Z, Q, K, V, H, T, d); err != nil {
+		return err
+	}
+	n := T * d
+	for h := range H {
+		ttt.SoftmaxAttention(Z[h*n:(h+1)*n], Q[h*n:(h+1)*n], K[h*n:(h+1)*n], V[h*n:(h+1)*n], T, d)
+	}
+	return nil
+}
+
+func checkQKV(Z, Q, K, V []float32, H, T, d int) error {
+	n := H * T * d
+	if len(Z) != n || len(Q) != n || len(K) != n || len(V) != n {
+		return fmt.Errorf("attention: Z, Q, K, V have %d, %d, %d, %d values, want H·T·d = %d", len(Z), len(Q), len(K), len(V), n)
+	}
+	return nil
+}
+
 // newEngine starts a form on a device at token start, a mini-batch
 // boundary, from the weights there (W) and the sequence's W0. lossW0 [H][T]
 // is ℓ(W0; x_t), for a stream that does not start at W0. A stream with a

@@ -94,10 +94,10 @@ func (ss *Session) ProbeGPU() error {
 }
 
 // selfTester is a device that tests its kernels against the CPU before a
-// run uses them (GPUDevice).
+// run uses them (GPUDevice, by gpu.Backend's self-test).
 type selfTester interface {
-	SelfTest(m ttt.Model, f ttt.Form) (string, error)
-	SelfTestOpt(m ttt.Model) (string, error)
+	SelfTestForm(m ttt.Model, f ttt.Form) (string, error)
+	SelfTestOptimisers(m ttt.Model) (string, error)
 }
 
 type selfTest struct {
@@ -125,7 +125,7 @@ func (ss *Session) deviceFor(s scenario.Scenario) (Device, string) {
 	}
 	res, done := ss.tests[key]
 	if !done {
-		msg, err := st.SelfTest(m, f)
+		msg, err := st.SelfTestForm(m, f)
 		res = selfTest{msg, err}
 		ss.tests[key] = res
 	}
@@ -146,7 +146,7 @@ func (ss *Session) optSelfTest(st selfTester, m ttt.Model) selfTest {
 	}
 	res, done := ss.tests[key]
 	if !done {
-		msg, err := st.SelfTestOpt(m)
+		msg, err := st.SelfTestOptimisers(m)
 		res = selfTest{msg, err}
 		ss.tests[key] = res
 	}

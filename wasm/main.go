@@ -21,6 +21,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"tttexplainer/demo"
+	"tttexplainer/gpu"
 )
 
 func main() {
@@ -143,7 +144,7 @@ func (c *core) notify(f *demo.Frame, force bool) {
 	// Every update repaints the page around the canvas; on a software
 	// adapter that competes with the kernels for the one emulated GPU.
 	gap := 66 * time.Millisecond
-	if software(f.Adapter) {
+	if gpu.Software(f.Adapter) {
 		gap = 500 * time.Millisecond
 	}
 	if !force && f.Playing && time.Since(c.lastNotify) < gap {

@@ -1,9 +1,10 @@
-package demo
+package experiment
 
 import (
 	"fmt"
 	"time"
 
+	"tttexplainer/demo"
 	"tttexplainer/ttt"
 )
 
@@ -12,11 +13,17 @@ import (
 // at any b); the race measures the time per token of each, readback
 // included, and the dual/primal ratio the paper reports (> 5× in JAX on TPU).
 
+func init() {
+	register("race", "Speed race: naive, primal, dual",
+		"The same mini-batch TTT-Linear computed three ways, timed on your device and on the CPU backend. The max |Δ| columns show the outputs agree; the time per token shows what the dual form buys. The paper measured the dual form more than 5× faster than the primal in JAX on a TPU: compare the ratio measured here.",
+		(*exp).race)
+}
+
 func (x *exp) race() error {
 	T, d, b := x.spec.T, x.spec.D, x.spec.B
-	devs := []Device{x.dev}
+	devs := []demo.Device{x.dev}
 	if x.dev.Name() != "cpu" {
-		devs = append(devs, CPU{})
+		devs = append(devs, demo.CPU{})
 	}
 	runs := []struct {
 		label string
