@@ -82,6 +82,8 @@ func (x *exp) cost() error {
 	if len(lT) >= 2 {
 		x.r.Summary["ttt_exponent"] = slope(lT, lt)
 		x.r.Summary["softmax_exponent"] = slope(lT, ls)
+		x.r.Headline = fmt.Sprintf("Time per sequence grows as T^%.2f for TTT and T^%.2f for softmax attention, up to T = %d on %s.",
+			x.r.Summary["ttt_exponent"], x.r.Summary["softmax_exponent"], int(x.r.Summary["max_t"]), x.where())
 	}
 	x.r.Notes = append(x.r.Notes, fmt.Sprintf("T doubles from %d up to the cap of %d tokens (the page's default cap is %d: softmax attention's work grows as T², and a device that fails at some T ends the curve there, saying so).", x.spec.MinT, x.spec.MaxT, scenario.MaxCostT))
 	x.r.Notes = append(x.r.Notes, fmt.Sprintf("One head, d = %d, TTT mini-batch b = %d; each time is the median of %d run(s), readback included, after a warm-up at the first T. The exponents fit time per sequence ∝ T^k: 1 is linear, 2 quadratic.", d, b, x.spec.Runs))

@@ -124,6 +124,8 @@ func (x *exp) equivalence() error {
 		}
 	}
 	x.r.Tables = append(x.r.Tables, eq, abl, out)
+	x.r.Headline = fmt.Sprintf("On %s: bare TTT vs linear attention max |Δ| = %.2g, bare b = 1 vs the delta rule %.2g, Nadaraya–Watson vs softmax attention %.2g.",
+		x.where(), x.r.Summary["linear_attention_max_diff"], x.r.Summary["delta_rule_max_diff"], x.r.Summary["softmax_attention_max_diff"])
 	x.r.Notes = append(x.r.Notes,
 		"Bare TTT: f(k) = k W, no bias, LayerNorm or residual, W0 = 0, η = 1, gradients summed; the delta rule and Nadaraya–Watson are the CPU references.",
 		"The ablation's learnable parts (W0, η gate, convs, gate) are seeded random stand-ins: the layer is untrained, each step shows how much the toggle changes the output.")

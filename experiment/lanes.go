@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"tttexplainer/ttt"
 )
@@ -68,10 +69,40 @@ func (x *exp) lanes() error {
 		}
 	}
 	x.r.Tables = append(x.r.Tables, acc)
+	x.headline(&acc, lastN, d)
 	x.perQuestion(last, lastVals, lastN, d)
 	x.r.Notes = append(x.r.Notes,
 		fmt.Sprintf("d = %d: a d×d state holds about d pairs with orthogonal keys. TTT heads: online GD (b = 1), LayerNorm and residual on, η = %g (Linear) and %g (MLP), W0 random. Delta rule: bare TTT with b = 1 (η = 1). Linear attention: Σ (q·k) v.", d, lanesLRLinear, lanesLRMLP))
 	return nil
+}
+
+// headline says each lane's recall at the largest n, and up to which n it
+// recalled every pair (at that n and every smaller one tried), as this run
+// measured them.
+func (x *exp) headline(acc *Table, largest, d int) {
+	at, all := make([]string, len(laneNames)), make([]string, len(laneNames))
+	for i, name := range laneNames {
+		at[i] = fmt.Sprintf("%s %.3g", name, x.r.Summary[fmt.Sprintf("recall_%s_n%d", summaryKey(name), largest)])
+		full := "no n tried"
+		for _, row := range acc.Rows {
+			if n := int(row[0]); x.perfectBelow(acc, i, n) {
+				full = fmt.Sprintf("n = %d", n)
+			}
+		}
+		all[i] = fmt.Sprintf("%s %s", name, full)
+	}
+	x.r.Headline = fmt.Sprintf("Recall of %d pairs in a %d×%d state, on %s: %s. Every pair recalled up to: %s.",
+		largest, d, d, x.where(), strings.Join(at, ", "), strings.Join(all, ", "))
+}
+
+// perfectBelow reports whether lane i recalled every pair at every setting ≤ n.
+func (x *exp) perfectBelow(acc *Table, i, n int) bool {
+	for _, row := range acc.Rows {
+		if int(row[0]) <= n && row[i+1] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // perQuestion adds the loss 1 − cos(z, v) of every question at the largest

@@ -18,6 +18,7 @@ type Result struct {
 	Spec       scenario.ExperimentSpec `json:"spec"`
 	Backend    string                  `json:"backend"` // "webgpu" or "cpu": where the device columns ran
 	Adapter    string                  `json:"adapter"` // the GPU adapter, "" for the CPU
+	Headline   string                  `json:"headline"` // the claim's numbers in one sentence, for the panel
 	Summary    map[string]float64      `json:"summary"`
 	Tables     []Table                 `json:"tables"`
 	Notes      []string                `json:"notes"`

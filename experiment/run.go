@@ -69,6 +69,14 @@ func (x *exp) attention() (attender, error) {
 	return a, nil
 }
 
+// where names the device in a sentence.
+func (x *exp) where() string {
+	if x.dev.Name() == "cpu" {
+		return "the CPU backend"
+	}
+	return "WebGPU (" + x.dev.Adapter() + ")"
+}
+
 func (x *exp) rng(stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(x.spec.Seed, stream))
 }

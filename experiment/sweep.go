@@ -58,6 +58,17 @@ func (x *exp) sweep() error {
 		}
 	}
 	x.r.Tables = append(x.r.Tables, tab)
+	best, fast := tab.Rows[0], tab.Rows[0] // [b, µs per token, final loss, loss at W0]
+	for _, p := range tab.Rows {
+		if p[2] < best[2] {
+			best = p
+		}
+		if p[1] < fast[1] {
+			fast = p
+		}
+	}
+	x.r.Headline = fmt.Sprintf("On %s: the lowest final inner loss, %.3g, at b = %d (%.3g µs per token); the fastest, %.3g µs per token, at b = %d.",
+		x.where(), best[2], int(best[0]), best[1], fast[1], int(fast[0]))
 	x.r.Notes = append(x.r.Notes, fmt.Sprintf("Final inner loss: the mean of ℓ(W_{t−1}; x_t), each token's loss before its own step, over the last quarter of the T = %d tokens; time: the median of %d dual-form runs, readback included.", T, x.spec.Runs))
 	return nil
 }

@@ -50,12 +50,15 @@ type ExperimentKind struct {
 
 // Bound is one field an experiment uses: a number in Lo..Hi, or for a list
 // (bs, pairs) 1..Len numbers each in Lo..Hi. LoField, when set, names a
-// field whose value raises Lo (cost's max_t ≥ min_t).
+// field whose value raises Lo (cost's max_t ≥ min_t). Floor marks the low
+// end of a range (cost's min_t): raising it shortens the run, so Autostart
+// leaves it as it is.
 type Bound struct {
 	Field   string
 	Lo, Hi  int
 	Len     int
 	LoField string
+	Floor   bool
 }
 
 // ExperimentKinds lists the experiments in page order. Adding one is an
@@ -71,7 +74,7 @@ var ExperimentKinds = []ExperimentKind{
 		Fields: []Bound{{Field: "d", Lo: 2, Hi: MaxExpD}, {Field: "t", Lo: 16, Hi: MaxCostT}, {Field: "runs", Lo: 1, Hi: MaxExpRuns}, {Field: "bs", Lo: 1, Hi: 64, Len: 16}}},
 	{Name: "cost", Defaults: ExperimentSpec{D: 64, B: 16, Runs: 3, MinT: 256, MaxT: MaxCostT},
 		Fields: []Bound{{Field: "d", Lo: 2, Hi: MaxExpD}, {Field: "b", Lo: 1, Hi: 64}, {Field: "runs", Lo: 1, Hi: MaxExpRuns},
-			{Field: "min_t", Lo: 16, Hi: MaxCostT}, {Field: "max_t", Lo: 16, Hi: MaxCostT, LoField: "min_t"}}},
+			{Field: "min_t", Lo: 16, Hi: MaxCostT, Floor: true}, {Field: "max_t", Lo: 16, Hi: MaxCostT, LoField: "min_t"}}},
 }
 
 // Experiments lists the experiment names in page order.
@@ -184,10 +187,10 @@ func (s *ExperimentSpec) Validate() error {
 }
 
 // Autostart caps a valid spec for a run that starts by itself, from a link
-// or an embed: every field at most the default's value (a list keeps the
-// values up to the default's largest, and at most as many as the default
-// has), so such a run does no more work than the default run, whatever the
-// link asks. It reports whether it changed anything; the full spec runs
+// or an embed: every field but a Floor at most the default's value (a list
+// keeps the values up to the default's largest, and at most as many as the
+// default has), so such a run does no more work than the default run,
+// whatever the link asks. It reports whether it changed anything; the full spec runs
 // when the reader presses Run.
 func (s ExperimentSpec) Autostart() (ExperimentSpec, bool) {
 	k, err := Kind(s.Name)
@@ -198,6 +201,9 @@ func (s ExperimentSpec) Autostart() (ExperimentSpec, bool) {
 	capped := false
 	for _, b := range k.Fields {
 		f := fieldOf(b.Field)
+		if b.Floor {
+			continue
+		}
 		if f.list == nil {
 			if p, hi := f.num(&s), *f.num(&def); *p > hi {
 				*p, capped = hi, true
