@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 
+	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
 
@@ -12,9 +13,9 @@ type Device interface {
 	ttt.Backend
 	ttt.BareRunner
 	// NewStream starts the stream form of the heads at W0 (copied).
-	NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error)
+	NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error)
 	// NewOptStream starts the stream form with an inner optimiser.
-	NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error)
+	NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (lm.HeadStream, error)
 	// Adapter names the hardware, "" for the CPU.
 	Adapter() string
 }
@@ -23,12 +24,12 @@ type Device interface {
 type CPU struct{ ttt.CPU }
 
 // NewStream starts a CPUStream.
-func (CPU) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
+func (CPU) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
 	return NewCPUStream(heads, W0), nil
 }
 
 // NewOptStream starts a CPUStream with an inner optimiser.
-func (CPU) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error) {
+func (CPU) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (lm.HeadStream, error) {
 	return NewCPUOptStream(heads, W0, o)
 }
 
@@ -84,7 +85,7 @@ func newEngine(dev Device, form ttt.Form, v *Views, start int, W, W0 []*ttt.Weig
 		for h, hi := range v.Heads {
 			heads[h] = hi.Head
 		}
-		var s HeadStream
+		var s lm.HeadStream
 		var err error
 		if o == (ttt.Opt{}) {
 			s, err = dev.NewStream(heads, W)

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"tttexplainer/gpu"
+	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
 
@@ -14,12 +15,12 @@ func (g GPUDevice) Name() string { return "webgpu" }
 
 // NewStream starts a gpu.Stream: one dispatch, one submit and one small
 // readback per token for all heads.
-func (g GPUDevice) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
+func (g GPUDevice) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
 	return g.Backend.NewStream(heads, W0)
 }
 
 // NewOptStream starts a gpu.Stream with an inner optimiser (its moments on the device).
-func (g GPUDevice) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error) {
+func (g GPUDevice) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (lm.HeadStream, error) {
 	return g.Backend.NewOptStream(heads, W0, o)
 }
 

@@ -229,13 +229,11 @@ func TestExperiments(t *testing.T) {
 		eval[bool](t, ctx, `document.getElementById("lab-save").click(), true`)
 		waitJS(t, ctx, `/\/s\/[A-Za-z0-9_-]{22}$/.test(document.getElementById("lab-status").textContent)`)
 		// The sweep's points carry their b.
-		if n := eval[int](t, ctx, `document.querySelectorAll("#lab-result svg .lab-point").length`); n != 2 {
-			t.Errorf("the sweep chart labels %d points, want one per b (2)", n)
-		}
-		// A tab shows only its own experiment's result: cost has none in this page yet.
-		eval[bool](t, ctx, `document.getElementById("lab-tab-cost").click(), true`)
-		if shown := eval[string](t, ctx, `document.getElementById("lab-result").textContent + (document.getElementById("lab-json").disabled ? "" : " json enabled")`); shown != "" {
-			t.Errorf("the cost tab, never run here, shows %.80q", shown)
+		waitJS(t, ctx, `!document.getElementById("lab-run").disabled`)
+		labels := eval[[]string](t, ctx, `[...document.querySelectorAll("#lab-result svg .lab-point")].map((e) => e.textContent)`)
+		bs := eval[[]float64](t, ctx, `ttt.lastExperiment().tables[0].rows.map((r) => r[0])`)
+		if len(labels) != len(bs) || len(bs) == 0 || labels[0] != fmt.Sprintf("b = %v", bs[0]) {
+			t.Errorf("the sweep chart's point labels %q, want one per b of %v", labels, bs)
 		}
 	})
 
@@ -261,6 +259,15 @@ func TestExperiments(t *testing.T) {
 		}
 		if status := eval[string](t, ctx, `document.getElementById("lab-status").textContent`); !strings.Contains(status, "capped for autostart") {
 			t.Errorf("status %q, want it to say the run was capped", status)
+		}
+		// A tab shows only its own experiment's last result: cost has none in this page.
+		eval[bool](t, ctx, `document.getElementById("lab-tab-cost").click(), true`)
+		if shown := eval[string](t, ctx, `document.getElementById("lab-result").textContent + (document.getElementById("lab-json").disabled ? "" : " (downloads enabled)")`); shown != "" {
+			t.Errorf("the cost tab, never run in this page, shows %.80q", shown)
+		}
+		eval[bool](t, ctx, `document.getElementById("lab-tab-lanes").click(), true`)
+		if head := eval[string](t, ctx, `(document.getElementById("lab-headline") || {}).textContent || ""`); !strings.Contains(head, "Recall of 4 pairs") {
+			t.Errorf("back on the lanes tab, the headline is %q, want the lanes run's", head)
 		}
 	})
 

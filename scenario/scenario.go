@@ -39,7 +39,7 @@ type Scenario struct {
 	WD      float64 `json:"wd"`             // weight decay λ (forgetting) per mini-batch, [0, 1)
 	// Experiment, when set, is what the page runs and shows (experiment.go).
 	Experiment *ExperimentSpec `json:"experiment,omitempty"`
-	// LM, when set, opens the language-model mode on its text (lmspec.go).
+	// LM, when set, opens the language-model mode on its text (lm.go).
 	LM *LMSpec `json:"lm,omitempty"`
 }
 

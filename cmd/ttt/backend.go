@@ -8,6 +8,9 @@ import (
 	"tttexplainer/ttt"
 )
 
+// backendHelp describes a -backend flag.
+const backendHelp = "backend: cpu, gpu (or webgpu), or auto (the GPU when one opens, else the CPU)"
+
 // openDevice opens the device a -backend flag names (scenario.ParseBackend:
 // cpu, gpu or webgpu, auto) through the page's own opener, and returns a
 // function that releases it. Auto is the GPU when one opens, else the CPU.

@@ -20,7 +20,7 @@ import (
 // experiment.Run as the page) and prints its tables, or its JSON or CSV.
 func runExperiment(args []string, stdout io.Writer) error {
 	fs := newFlags("experiment", "[-backend cpu|gpu] [-params JSON] [-json|-csv] "+strings.Join(scenario.Experiments, "|"))
-	backend := fs.String("backend", "cpu", "backend: cpu, gpu (or webgpu) or auto")
+	backend := fs.String("backend", "cpu", backendHelp)
 	params := fs.String("params", "", `spec fields over the defaults, e.g. '{"t": 512, "runs": 5}'`)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	asCSV := fs.Bool("csv", false, "print the result as CSV")
