@@ -16,8 +16,8 @@ import (
 type Result struct {
 	Experiment string                  `json:"experiment"`
 	Spec       scenario.ExperimentSpec `json:"spec"`
-	Backend    string                  `json:"backend"` // "webgpu" or "cpu": where the device columns ran
-	Adapter    string                  `json:"adapter"` // the GPU adapter, "" for the CPU
+	Backend    string                  `json:"backend"`  // "webgpu" or "cpu": where the device columns ran
+	Adapter    string                  `json:"adapter"`  // the GPU adapter, "" for the CPU
 	Headline   string                  `json:"headline"` // the claim's numbers in one sentence, for the panel
 	Summary    map[string]float64      `json:"summary"`
 	Tables     []Table                 `json:"tables"`

@@ -13,8 +13,8 @@ import (
 // page reads through the trained model when a link (?mode=lm&text=…), a
 // saved scenario (/s/{id}) or an embed (/e/{id}) opens it.
 type LMSpec struct {
-	Text    string `json:"text"`              // read one character at a time
-	Model   string `json:"model,omitempty"`   // "pretrained" (default) or "untrained"
+	Text    string  `json:"text"`              // read one character at a time
+	Model   string  `json:"model,omitempty"`   // "pretrained" (default) or "untrained"
 	Backend Backend `json:"backend,omitempty"` // "auto" (the default, also ""), "gpu" (or "webgpu") or "cpu"
 }
 
