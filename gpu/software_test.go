@@ -11,8 +11,8 @@ func TestSoftware(t *testing.T) {
 		"google swiftshader (SwiftShader), fallback adapter":    true,  // Chromium's
 		"google swiftshader":                                    true,  // without adapter.info's fallback flag
 		"NVIDIA H100; discrete-gpu adapter, vulkan":             false, // graphics hardware
-		"apple metal-3":                                         false,
-		"":                                                      false, // the CPU backend has no adapter
+		"apple metal-3": false,
+		"":              false, // the CPU backend has no adapter
 	} {
 		if got := Software(name); got != want {
 			t.Errorf("Software(%q) = %v, want %v", name, got, want)
