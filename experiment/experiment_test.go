@@ -235,12 +235,17 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-// TestKernelLimit: an experiment may ask for the widest head the GPU
-// kernels take, and no wider.
-func TestKernelLimit(t *testing.T) {
-	if scenario.MaxExpD != gpu.MaxD {
-		t.Errorf("scenario.MaxExpD = %d, gpu.MaxD = %d: one of them is stale", scenario.MaxExpD, gpu.MaxD)
+// TestWidestHead: an experiment at the widest head it may ask for runs on
+// the GPU, and that head is within what the kernels accept. Lanes runs
+// every kind of kernel the experiments use (TTT-Linear, TTT-MLP, linear
+// attention, the bare learner).
+func TestWidestHead(t *testing.T) {
+	if scenario.MaxExpD > gpu.MaxD {
+		t.Fatalf("scenario.MaxExpD = %d, but the kernels take d ≤ gpu.MaxD = %d", scenario.MaxExpD, gpu.MaxD)
 	}
+	s := scenario.DefaultExperiment("lanes")
+	s.D, s.Pairs = scenario.MaxExpD, []int{scenario.MaxExpD}
+	runExperiment(t, openGPU(t), s)
 }
 
 func TestExperimentCancel(t *testing.T) {
