@@ -11,8 +11,9 @@ import (
 	"tttexplainer/ttt"
 )
 
-// OpenGPU opens the GPU device and runs its self-test; it returns the
-// device, the self-test's summary, or why there is no usable GPU.
+// OpenGPU opens the GPU device (OpenWebGPU); it returns the device, a line
+// saying which adapter opened, or why there is no usable GPU. The kernels
+// are self-tested later, per model and form, when a run first needs them.
 type OpenGPU func() (Device, string, error)
 
 // Session is the page's one run, owned by a stepping goroutine (Loop):
@@ -22,7 +23,7 @@ type OpenGPU func() (Device, string, error)
 type Session struct {
 	openGPU OpenGPU
 	gpu     Device // opened once, on first need
-	gpuMsg  string // the self-test's summary, or why there is no GPU
+	gpuMsg  string // which adapter opened, or why there is no GPU
 	gpuTry  bool
 	probed  bool // ProbeGPU has run: until then every run starts on the CPU
 	tests   map[string]selfTest
@@ -53,8 +54,8 @@ func NewSession(s scenario.Scenario, openGPU OpenGPU) (*Session, error) {
 }
 
 // device picks the backend a scenario asks for: the CPU; the GPU or auto
-// give the GPU when it opens and passes its self-test, else the CPU with
-// the reason.
+// give the GPU when it opens, else the CPU with the reason (deviceFor adds
+// the self-test).
 func (ss *Session) device(want scenario.Backend) (Device, string) {
 	if want == scenario.BackendCPU {
 		return CPU{}, "the CPU backend was chosen"
@@ -168,7 +169,7 @@ func (ss *Session) LoseGPU() error {
 	})
 }
 
-// GPUStatus reports whether a GPU passed its self-test, and its message.
+// GPUStatus reports whether a GPU opened, and its message.
 func (ss *Session) GPUStatus() (bool, string) { return ss.gpu != nil, ss.gpuMsg }
 
 func (ss *Session) configure(s scenario.Scenario) error {
