@@ -292,9 +292,14 @@
   // device run for minutes before they ask; Run then runs the link's spec.
   async function start() {
     if (!install()) return;
-    try { await window.ttt.ready; } catch (e) { return; }
-    list = JSON.parse(core().experiments());
     const lab = $("lab");
+    try {
+      await window.ttt.ready;
+      list = JSON.parse(core().experiments());
+    } catch (e) {
+      if (lab) lab.textContent = "The experiments need the layer, which did not load: " + e.message;
+      return;
+    }
     if (lab) build(lab);
     const s = window.ttt.state && window.ttt.state();
     const want = s && s.scenario && s.scenario.experiment;
