@@ -38,32 +38,22 @@ func (CPU) Adapter() string { return "" }
 
 // LinearAttention runs ttt.LinearAttention per head.
 func (CPU) LinearAttention(Z, Q, K, V []float32, H, T, d int) error {
-	if err := checkQKV(Z, Q, K, V, H, T, d); err != nil {
-		return err
-	}
-	n := T * d
-	for h := range H {
-		ttt.LinearAttention(Z[h*n:(h+1)*n], Q[h*n:(h+1)*n], K[h*n:(h+1)*n], V[h*n:(h+1)*n], T, d)
-	}
-	return nil
+	return perHead(ttt.LinearAttention, Z, Q, K, V, H, T, d)
 }
 
 // SoftmaxAttention runs ttt.SoftmaxAttention per head.
 func (CPU) SoftmaxAttention(Z, Q, K, V []float32, H, T, d int) error {
-	if err := checkQKV(Z, Q, K, V, H, T, d); err != nil {
-		return err
+	return perHead(ttt.SoftmaxAttention, Z, Q, K, V, H, T, d)
+}
+
+// perHead runs a one-head attention on each head of Z, Q, K, V [H,T,d].
+func perHead(attend func(Z, Q, K, V []float32, T, d int), Z, Q, K, V []float32, H, T, d int) error {
+	if n := H * T * d; len(Z) != n || len(Q) != n || len(K) != n || len(V) != n {
+		return fmt.Errorf("attention: Z, Q, K, V have %d, %d, %d, %d values, want H·T·d = %d", len(Z), len(Q), len(K), len(V), n)
 	}
 	n := T * d
 	for h := range H {
-		ttt.SoftmaxAttention(Z[h*n:(h+1)*n], Q[h*n:(h+1)*n], K[h*n:(h+1)*n], V[h*n:(h+1)*n], T, d)
-	}
-	return nil
-}
-
-func checkQKV(Z, Q, K, V []float32, H, T, d int) error {
-	n := H * T * d
-	if len(Z) != n || len(Q) != n || len(K) != n || len(V) != n {
-		return fmt.Errorf("attention: Z, Q, K, V have %d, %d, %d, %d values, want H·T·d = %d", len(Z), len(Q), len(K), len(V), n)
+		attend(Z[h*n:(h+1)*n], Q[h*n:(h+1)*n], K[h*n:(h+1)*n], V[h*n:(h+1)*n], T, d)
 	}
 	return nil
 }
