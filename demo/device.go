@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 
+	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
 
@@ -12,9 +13,9 @@ type Device interface {
 	ttt.Backend
 	ttt.BareRunner
 	// NewStream starts the stream form of the heads at W0 (copied).
-	NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error)
+	NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error)
 	// NewOptStream starts the stream form with an inner optimiser.
-	NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error)
+	NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (lm.HeadStream, error)
 	// Adapter names the hardware, "" for the CPU.
 	Adapter() string
 }
@@ -23,17 +24,39 @@ type Device interface {
 type CPU struct{ ttt.CPU }
 
 // NewStream starts a CPUStream.
-func (CPU) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
+func (CPU) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
 	return NewCPUStream(heads, W0), nil
 }
 
 // NewOptStream starts a CPUStream with an inner optimiser.
-func (CPU) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (HeadStream, error) {
+func (CPU) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (lm.HeadStream, error) {
 	return NewCPUOptStream(heads, W0, o)
 }
 
 // Adapter is empty: the CPU backend is this page's own WebAssembly.
 func (CPU) Adapter() string { return "" }
+
+// LinearAttention runs ttt.LinearAttention per head.
+func (CPU) LinearAttention(Z, Q, K, V []float32, H, T, d int) error {
+	return perHead(ttt.LinearAttention, Z, Q, K, V, H, T, d)
+}
+
+// SoftmaxAttention runs ttt.SoftmaxAttention per head.
+func (CPU) SoftmaxAttention(Z, Q, K, V []float32, H, T, d int) error {
+	return perHead(ttt.SoftmaxAttention, Z, Q, K, V, H, T, d)
+}
+
+// perHead runs a one-head attention on each head of Z, Q, K, V [H,T,d].
+func perHead(attend func(Z, Q, K, V []float32, T, d int), Z, Q, K, V []float32, H, T, d int) error {
+	if n := H * T * d; len(Z) != n || len(Q) != n || len(K) != n || len(V) != n {
+		return fmt.Errorf("attention: Z, Q, K, V have %d, %d, %d, %d values, want H·T·d = %d", len(Z), len(Q), len(K), len(V), n)
+	}
+	n := T * d
+	for h := range H {
+		attend(Z[h*n:(h+1)*n], Q[h*n:(h+1)*n], K[h*n:(h+1)*n], V[h*n:(h+1)*n], T, d)
+	}
+	return nil
+}
 
 // newEngine starts a form on a device at token start, a mini-batch
 // boundary, from the weights there (W) and the sequence's W0. lossW0 [H][T]
@@ -52,7 +75,7 @@ func newEngine(dev Device, form ttt.Form, v *Views, start int, W, W0 []*ttt.Weig
 		for h, hi := range v.Heads {
 			heads[h] = hi.Head
 		}
-		var s HeadStream
+		var s lm.HeadStream
 		var err error
 		if o == (ttt.Opt{}) {
 			s, err = dev.NewStream(heads, W)

@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 
+	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
 
@@ -54,15 +55,8 @@ func (v *Views) slice(h, t0, t1 int) *ttt.Seq {
 	return &ttt.Seq{XQ: s.XQ[t0*d : t1*d], XK: s.XK[t0*d : t1*d], XV: s.XV[t0*d : t1*d], LR: s.LR[t0:t1]}
 }
 
-// HeadStream steps H heads one token at a time (q, k, v, z: [H,d]; lr,
-// losses: [H]). The CPU's is CPUStream; gpu.Stream has the same methods.
-type HeadStream interface {
-	Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error
-	Weights() ([]*ttt.Weights, error)
-	Close()
-}
-
-// CPUStream is the CPU's HeadStream: one ttt.StreamState per head.
+// CPUStream is the CPU's lm.HeadStream (the page's stream of H heads): one
+// ttt.StreamState per head.
 type CPUStream struct {
 	st []*ttt.StreamState
 	d  int
@@ -116,16 +110,16 @@ func (c *CPUStream) Close() {}
 type streamEngine struct {
 	name        string
 	v           *Views
-	s           HeadStream
+	s           lm.HeadStream
 	q, k, x, lr []float32 // one token of every head, [H,d] and [H]
 	// lossW0 [H][T] replaces the stream's own ℓ(W0) when it started after
 	// token 0 (from the weights there, not from W0); nil otherwise.
 	lossW0 [][]float32
 }
 
-// newStreamEngine runs views through a HeadStream that starts at a
+// newStreamEngine runs views through an lm.HeadStream that starts at a
 // mini-batch boundary (where the stream's running sums are zero).
-func newStreamEngine(name string, v *Views, s HeadStream) *streamEngine {
+func newStreamEngine(name string, v *Views, s lm.HeadStream) *streamEngine {
 	H, d := v.H, v.D
 	return &streamEngine{name: name, v: v, s: s, q: make([]float32, H*d), k: make([]float32, H*d), x: make([]float32, H*d), lr: make([]float32, H)}
 }

@@ -32,15 +32,15 @@ func TestGPURunnerMatchesCPU(t *testing.T) {
 	dev := openGPU(t)
 	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
 		for _, f := range ttt.Forms {
-			msg, err := dev.(GPUDevice).SelfTest(m, f)
+			msg, err := dev.(GPUDevice).SelfTestForm(m, f)
 			if err != nil {
-				t.Errorf("SelfTest(%v, %v): %v", m, f, err)
+				t.Errorf("SelfTestForm(%v, %v): %v", m, f, err)
 			}
 			t.Log(msg)
 		}
-		msg, err := dev.(GPUDevice).SelfTestOpt(m)
+		msg, err := dev.(GPUDevice).SelfTestOptimisers(m)
 		if err != nil {
-			t.Errorf("SelfTestOpt(%v): %v", m, err)
+			t.Errorf("SelfTestOptimisers(%v): %v", m, err)
 		}
 		t.Log(msg)
 	}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync/atomic"
 
@@ -54,14 +55,12 @@ func NewLMSession(ss *Session, load func(name string) (*lm.Model, error)) *LMSes
 }
 
 // Start reads text from its start with a model (a name for load) on a
-// backend ("auto", "gpu" or "cpu"), replacing any previous text. It reads
-// nothing yet: Advance does.
+// backend (scenario.ParseBackend: "auto", "gpu"/"webgpu" or "cpu"),
+// replacing any previous text. It reads nothing yet: Advance does.
 func (ls *LMSession) Start(text, backend, model string) error {
-	if backend == "webgpu" {
-		backend = "gpu"
-	}
-	if backend != "auto" && backend != "gpu" && backend != "cpu" {
-		return errors.New(`lm: backend ` + backend + ` (want "auto", "webgpu" or "cpu")`)
+	be, err := scenario.ParseBackend(backend)
+	if err != nil {
+		return fmt.Errorf("lm: %w", err)
 	}
 	if err := scenario.LMTextError(text); err != nil {
 		return err
@@ -75,7 +74,7 @@ func (ls *LMSession) Start(text, backend, model string) error {
 			}
 			ls.models[model] = m
 		}
-		dev, reason := ls.ss.deviceFor(scenario.Scenario{Backend: backend, Model: "linear", Form: "stream"})
+		dev, reason := ls.ss.deviceFor(scenario.Scenario{Backend: be, Model: "linear", Form: "stream"})
 		r, err := NewLMRun(m, text, dev, reason)
 		if err != nil {
 			return err

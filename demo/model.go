@@ -44,11 +44,12 @@ func NewLayer(s *scenario.Scenario) (*ttt.Layer, error) {
 		return nil, err
 	}
 	w := s.WidthOf()
-	return newLayer(s, w.D, w.H)
+	return NewLayerWidth(s, w.D, w.H)
 }
 
-// newLayer builds the seeded layer of a valid scenario with width D and H heads.
-func newLayer(s *scenario.Scenario, D, H int) (*ttt.Layer, error) {
+// NewLayerWidth builds the seeded layer of a valid scenario with width D and
+// H heads (the sweep experiment takes one head of the page's layer).
+func NewLayerWidth(s *scenario.Scenario, D, H int) (*ttt.Layer, error) {
 	m, err := ttt.ParseModel(s.Model)
 	if err != nil {
 		return nil, scenario.Errorf("model", "%v", err)

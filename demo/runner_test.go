@@ -10,6 +10,7 @@ import (
 
 	"tttexplainer/scenario"
 
+	"tttexplainer/lm"
 	"tttexplainer/ttt"
 	"tttexplainer/ttt/golden"
 )
@@ -200,7 +201,7 @@ type failing struct {
 var errLost = errors.New("device lost (test)")
 
 func (f failing) Name() string { return "webgpu" }
-func (f failing) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
+func (f failing) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
 	return failingStream{NewCPUStream(heads, W0), f.left, f.panics}, nil
 }
 func (f failing) Run(form ttt.Form, heads []ttt.HeadInput) ([]*ttt.Result, error) {

@@ -11,8 +11,9 @@ import (
 	"tttexplainer/ttt"
 )
 
-// OpenGPU opens the GPU device and runs its self-test; it returns the
-// device, the self-test's summary, or why there is no usable GPU.
+// OpenGPU opens the GPU device (OpenWebGPU); it returns the device, a line
+// saying which adapter opened, or why there is no usable GPU. The kernels
+// are self-tested later, per model and form, when a run first needs them.
 type OpenGPU func() (Device, string, error)
 
 // Session is the page's one run, owned by a stepping goroutine (Loop):
@@ -22,7 +23,7 @@ type OpenGPU func() (Device, string, error)
 type Session struct {
 	openGPU OpenGPU
 	gpu     Device // opened once, on first need
-	gpuMsg  string // the self-test's summary, or why there is no GPU
+	gpuMsg  string // which adapter opened, or why there is no GPU
 	gpuTry  bool
 	probed  bool // ProbeGPU has run: until then every run starts on the CPU
 	tests   map[string]selfTest
@@ -52,11 +53,11 @@ func NewSession(s scenario.Scenario, openGPU OpenGPU) (*Session, error) {
 	return ss, nil
 }
 
-// device picks the backend a scenario asks for: "cpu"; "gpu" or "auto"
-// give the GPU when it opens and passes its self-test, else the CPU with
-// the reason.
-func (ss *Session) device(want string) (Device, string) {
-	if want == "cpu" {
+// device picks the backend a scenario asks for: the CPU; the GPU or auto
+// give the GPU when it opens, else the CPU with the reason (deviceFor adds
+// the self-test).
+func (ss *Session) device(want scenario.Backend) (Device, string) {
+	if want == scenario.BackendCPU {
 		return CPU{}, "the CPU backend was chosen"
 	}
 	if !ss.probed {
@@ -94,10 +95,10 @@ func (ss *Session) ProbeGPU() error {
 }
 
 // selfTester is a device that tests its kernels against the CPU before a
-// run uses them (GPUDevice).
+// run uses them (GPUDevice, by gpu.Backend's self-test).
 type selfTester interface {
-	SelfTest(m ttt.Model, f ttt.Form) (string, error)
-	SelfTestOpt(m ttt.Model) (string, error)
+	SelfTestForm(m ttt.Model, f ttt.Form) (string, error)
+	SelfTestOptimisers(m ttt.Model) (string, error)
 }
 
 type selfTest struct {
@@ -125,7 +126,7 @@ func (ss *Session) deviceFor(s scenario.Scenario) (Device, string) {
 	}
 	res, done := ss.tests[key]
 	if !done {
-		msg, err := st.SelfTest(m, f)
+		msg, err := st.SelfTestForm(m, f)
 		res = selfTest{msg, err}
 		ss.tests[key] = res
 	}
@@ -146,7 +147,7 @@ func (ss *Session) optSelfTest(st selfTester, m ttt.Model) selfTest {
 	}
 	res, done := ss.tests[key]
 	if !done {
-		msg, err := st.SelfTestOpt(m)
+		msg, err := st.SelfTestOptimisers(m)
 		res = selfTest{msg, err}
 		ss.tests[key] = res
 	}
@@ -168,7 +169,7 @@ func (ss *Session) LoseGPU() error {
 	})
 }
 
-// GPUStatus reports whether a GPU passed its self-test, and its message.
+// GPUStatus reports whether a GPU opened, and its message.
 func (ss *Session) GPUStatus() (bool, string) { return ss.gpu != nil, ss.gpuMsg }
 
 func (ss *Session) configure(s scenario.Scenario) error {
@@ -374,18 +375,19 @@ func (ss *Session) SetCheck(on bool) error {
 	return ss.Do(func() error { ss.check = on; return ss.r.SetCheck(on) })
 }
 
-// SetBackend moves the run to "cpu", "gpu" or "auto", keeping its history.
+// SetBackend moves the run to a backend (scenario.ParseBackend: "cpu",
+// "gpu"/"webgpu" or "auto"), keeping its history.
 func (ss *Session) SetBackend(name string) error {
-	s := ss.Frame().Scenario
-	s.Backend = name
-	if err := s.Validate(); err != nil {
+	b, err := scenario.ParseBackend(name)
+	if err != nil {
 		return err
 	}
+	s := ss.Frame().Scenario
+	s.Backend = b
 	return ss.SetScenario(s)
 }
 
-// Replay runs a case on a backend ("cpu", "gpu" or "" for the current
-// one) and form ("" for the case's scheme), on the stepping goroutine.
+// Replay runs a case on a backend (pickDevice: "" for the current one) and form ("" for the case's scheme), on the stepping goroutine.
 func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error) {
 	var out []byte
 	err := ss.Do(func() error {
@@ -400,7 +402,7 @@ func (ss *Session) Replay(caseJSON []byte, backend, form string) ([]byte, error)
 }
 
 // CompareOptimizers runs CompareOptimizers for the current scenario on a
-// backend ("cpu", "gpu", or "" for the run's own), on the stepping
+// backend (pickDevice: "" for the run's own), on the stepping
 // goroutine, over the first n tokens (all when n ≤ 0).
 func (ss *Session) CompareOptimizers(backend string, n int, withZ bool) (*Comparison, error) {
 	var out *Comparison

@@ -68,6 +68,31 @@ func TestExperiments(t *testing.T) {
 		}
 		t.Skipf("no WebGPU adapter in this browser: %s", r.GPUMessage)
 	}
+	t.Run("api", func(t *testing.T) {
+		// The panel's list is the Go registry's, texts and defaults included.
+		info := eval[[]struct {
+			Name, Title, Description string
+			Defaults                 map[string]any
+		}](t, ctx, `ttt.experimentInfo()`)
+		names := eval[[]string](t, ctx, `ttt.experiments`)
+		if len(info) != 5 || len(names) != 5 || names[0] != "equivalence" {
+			t.Fatalf("experimentInfo: %d experiments, names %v; want the 5 of the registry", len(info), names)
+		}
+		for _, e := range info {
+			if e.Title == "" || e.Description == "" || e.Defaults["name"] != e.Name {
+				t.Errorf("experimentInfo %s: %+v", e.Name, e)
+			}
+		}
+		if got := eval[string](t, ctx, `document.getElementById("lab-tab-lanes").textContent`); got != info[1].Title {
+			t.Errorf("the lanes tab reads %q, want the registry's title %q", got, info[1].Title)
+		}
+		// "webgpu" is the GPU backend's name in setConfig too, as in setBackend and replay.
+		got := eval[string](t, ctx, `ttt.setConfig({backend: "webgpu"}).then(() => ttt.state().scenario.backend, (e) => "refused: " + e.message)`)
+		if got != "gpu" {
+			t.Errorf(`setConfig({backend: "webgpu"}): %s, want the scenario on gpu`, got)
+		}
+	})
+
 	run := func(t *testing.T, name, backend string) expResult {
 		t.Helper()
 		start := time.Now()
@@ -203,6 +228,13 @@ func TestExperiments(t *testing.T) {
 		// Save short link: the status line shows the /s/ link it copied.
 		eval[bool](t, ctx, `document.getElementById("lab-save").click(), true`)
 		waitJS(t, ctx, `/\/s\/[A-Za-z0-9_-]{22}$/.test(document.getElementById("lab-status").textContent)`)
+		// The sweep's points carry their b.
+		waitJS(t, ctx, `!document.getElementById("lab-run").disabled`)
+		labels := eval[[]string](t, ctx, `[...document.querySelectorAll("#lab-result svg .lab-point")].map((e) => e.textContent)`)
+		bs := eval[[]float64](t, ctx, `ttt.lastExperiment().tables[0].rows.map((r) => r[0])`)
+		if len(labels) != len(bs) || len(bs) == 0 || labels[0] != fmt.Sprintf("b = %v", bs[0]) {
+			t.Errorf("the sweep chart's point labels %q, want one per b of %v", labels, bs)
+		}
 	})
 
 	t.Run("link", func(t *testing.T) {
@@ -214,6 +246,28 @@ func TestExperiments(t *testing.T) {
 		}
 		if !strings.Contains(res.Query, "exp=sweep") || !strings.Contains(res.Query, "x.t=64") {
 			t.Errorf("the result's query %q does not reproduce the link", res.Query)
+		}
+	})
+
+	t.Run("autostart", func(t *testing.T) {
+		// A link asking for more than the default run is capped until Run is pressed.
+		open(t, ctx, srv.URL+"/?autoplay=0&exp=lanes&x.d=8&x.pairs=4,128")
+		waitJS(t, ctx, `ttt.lastExperiment() !== null`)
+		res := eval[expResult](t, ctx, `ttt.lastExperiment()`)
+		if pairs, _ := res.Spec["pairs"].([]any); len(pairs) != 1 || pairs[0] != 4.0 {
+			t.Errorf("the autostarted lanes ran pairs %v, want [4] (128 is above the default's largest, 64)", res.Spec["pairs"])
+		}
+		if status := eval[string](t, ctx, `document.getElementById("lab-status").textContent`); !strings.Contains(status, "capped for autostart") {
+			t.Errorf("status %q, want it to say the run was capped", status)
+		}
+		// A tab shows only its own experiment's last result: cost has none in this page.
+		eval[bool](t, ctx, `document.getElementById("lab-tab-cost").click(), true`)
+		if shown := eval[string](t, ctx, `document.getElementById("lab-result").textContent + (document.getElementById("lab-json").disabled ? "" : " (downloads enabled)")`); shown != "" {
+			t.Errorf("the cost tab, never run in this page, shows %.80q", shown)
+		}
+		eval[bool](t, ctx, `document.getElementById("lab-tab-lanes").click(), true`)
+		if head := eval[string](t, ctx, `(document.getElementById("lab-headline") || {}).textContent || ""`); !strings.Contains(head, "Recall of 4 pairs") {
+			t.Errorf("back on the lanes tab, the headline is %q, want the lanes run's", head)
 		}
 	})
 

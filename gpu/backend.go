@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 
@@ -67,6 +69,20 @@ func New() (*Backend, error) {
 	}
 	be.ws = &workspace{be: be}
 	return be, nil
+}
+
+// Open opens the default adapter as New does, and says which adapter and
+// how long it took. It is the one opener of the page (demo.OpenWebGPU) and
+// the command line; the kernels are self-tested where they are first used
+// (SelfTestForm), since compiling every pipeline up front takes a software
+// adapter a minute and more.
+func Open() (*Backend, string, error) {
+	t0 := time.Now()
+	be, err := New()
+	if err != nil {
+		return nil, "", err
+	}
+	return be, fmt.Sprintf("WebGPU adapter %s opened in %.1f s", be.Adapter(), time.Since(t0).Seconds()), nil
 }
 
 // layouts builds the one explicit bind group layout and pipeline layout that
@@ -126,8 +142,22 @@ func (be *Backend) Destroy() {
 // Name returns "gpu".
 func (be *Backend) Name() string { return "gpu" }
 
-// Adapter describes the adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) (Mesa 23.2.1)".
+// Adapter describes the adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits); cpu adapter, vulkan".
 func (be *Backend) Adapter() string { return be.d.name }
+
+// Software reports whether an adapter's description (Adapter) names a
+// software rasteriser: a GPU emulated on the CPU, whose timings say nothing
+// about a real GPU. Natively that is Vulkan's CPU adapter type (lavapipe,
+// "llvmpipe"); in the browser a fallback adapter or SwiftShader.
+func Software(adapter string) bool {
+	a := strings.ToLower(adapter)
+	for _, s := range []string{"cpu adapter", "fallback adapter", "swiftshader", "llvmpipe", "lavapipe"} {
+		if strings.Contains(a, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // Stats returns the submits and readbacks made so far.
 func (be *Backend) Stats() Stats {

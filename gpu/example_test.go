@@ -8,7 +8,9 @@ import (
 )
 
 // A whole prefill on the GPU: the same call as on ttt.CPU, one submit and one
-// readback however many mini-batches and heads.
+// readback however many mini-batches and heads. The examples need a WebGPU
+// adapter (natively Mesa's lavapipe, which make test installs): without
+// one they print why, and fail.
 func ExampleBackend_Run() {
 	be, err := gpu.New()
 	if err != nil {
@@ -26,6 +28,7 @@ func ExampleBackend_Run() {
 		return
 	}
 	fmt.Println(len(res[0].Z), be.Stats())
+	// Output: 1600 {1 1}
 }
 
 // The page's live view: one token for every head per Step, and the current
@@ -65,4 +68,5 @@ func ExampleStream() {
 		return
 	}
 	fmt.Println(losses[0].After < losses[0].W0, len(W[0].W1))
+	// Output: true 256
 }

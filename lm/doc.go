@@ -37,8 +37,8 @@
 //	}
 //	st.Close()
 //
-// Each layer's heads run behind a HeadStream, the method set of
-// demo.HeadStream (Step, Weights, Close), started by a NewHeadStream
+// Each layer's heads run behind a HeadStream (Step, Weights, Close), the
+// interface the page's devices return too, started by a NewHeadStream
 // func(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) — the shape
 // of demo.Device's NewStream, so the page passes a closure over its device
 // (WebGPU's gpu.Stream, or the CPU). Vocab is the character set; Decode

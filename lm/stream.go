@@ -9,9 +9,9 @@ import (
 )
 
 // HeadStream steps one layer's H heads one token at a time (q, k, v, z:
-// [H,d], heads side by side; lr, losses: [H]). It has the method set of
-// demo.HeadStream, so the CPU's (CPUHeads, demo.CPUStream) and the WebGPU
-// one (gpu.Stream) plug in alike.
+// [H,d], heads side by side; lr, losses: [H]). It is the one declaration of
+// a stream of heads: the CPU's (CPUHeads, demo.CPUStream) and the WebGPU
+// one (gpu.Stream) implement it, and the page's devices start them.
 type HeadStream interface {
 	Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error
 	Weights() ([]*ttt.Weights, error)

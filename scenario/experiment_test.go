@@ -108,3 +108,35 @@ func TestScenarioOptFields(t *testing.T) {
 		}
 	}
 }
+
+// TestExperimentAutostart: a run that starts by itself from a link or an
+// embed does at most the default run's work, whatever the link asks, and
+// a link within the defaults runs as it is.
+func TestExperimentAutostart(t *testing.T) {
+	for _, tc := range []struct {
+		query  string
+		capped bool
+		want   func(s *ExperimentSpec) bool
+	}{
+		{"exp=race&x.t=8192&x.runs=50", true, func(s *ExperimentSpec) bool { return s.T == 1024 && s.Runs == 3 && s.D == 64 && s.B == 16 }},
+		{"exp=race&x.t=256&x.runs=1&x.seed=9", false, func(s *ExperimentSpec) bool { return s.T == 256 && s.Runs == 1 && s.Seed == 9 }},
+		{"exp=lanes&x.pairs=4,128,256,8&x.d=64", true, func(s *ExperimentSpec) bool { return reflect.DeepEqual(s.Pairs, []int{4, 8}) && s.D == 16 }},
+		{"exp=lanes&x.pairs=200,256", true, func(s *ExperimentSpec) bool { return reflect.DeepEqual(s.Pairs, DefaultExperiment("lanes").Pairs) }},
+		{"exp=sweep&x.bs=1,2,3,4,5,6,7,8,9", true, func(s *ExperimentSpec) bool { return len(s.Bs) == 7 }},
+		{"exp=cost&x.min_t=4096&x.max_t=8192&x.runs=9", true, func(s *ExperimentSpec) bool { return s.MinT == 4096 && s.MaxT == 8192 && s.Runs == 3 }},
+		{"exp=equivalence&x.d=8&x.t=16", false, func(s *ExperimentSpec) bool { return s.D == 8 && s.T == 16 }},
+	} {
+		q, _ := url.ParseQuery(tc.query)
+		s, err := ExperimentFromQuery(q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		got, capped := s.Autostart()
+		if capped != tc.capped || !tc.want(&got) || got.Validate() != nil {
+			t.Errorf("Autostart(%s) = %+v, capped %v; want capped %v", tc.query, got, capped, tc.capped)
+		}
+	}
+	if s := DefaultExperiment("lanes"); !reflect.DeepEqual(s.Pairs, ExperimentKinds[1].Defaults.Pairs) {
+		t.Errorf("the lanes defaults changed: %v", ExperimentKinds[1].Defaults.Pairs)
+	}
+}

@@ -13,9 +13,9 @@ import (
 // page reads through the trained model when a link (?mode=lm&text=…), a
 // saved scenario (/s/{id}) or an embed (/e/{id}) opens it.
 type LMSpec struct {
-	Text    string `json:"text"`              // read one character at a time
-	Model   string `json:"model,omitempty"`   // "pretrained" (default) or "untrained"
-	Backend string `json:"backend,omitempty"` // "auto" (default), "webgpu" or "cpu"
+	Text    string  `json:"text"`              // read one character at a time
+	Model   string  `json:"model,omitempty"`   // "pretrained" (default) or "untrained"
+	Backend Backend `json:"backend,omitempty"` // "auto" (the default, also ""), "gpu" (or "webgpu") or "cpu"
 }
 
 // Validate names the field that is wrong, as Scenario.Validate does.
@@ -28,12 +28,7 @@ func (l *LMSpec) Validate() error {
 	default:
 		return bad("lm.model", "%q, want pretrained or untrained", l.Model)
 	}
-	switch l.Backend {
-	case "", "auto", "webgpu", "gpu", "cpu":
-	default:
-		return bad("lm.backend", "%q, want auto, webgpu or cpu", l.Backend)
-	}
-	return nil
+	return l.Backend.check("lm.backend", true)
 }
 
 // Query writes the spec as web/lm.js reads it: mode=lm, lmtext, and
@@ -46,7 +41,7 @@ func (l *LMSpec) Query(q url.Values) {
 		q.Set("lmmodel", l.Model)
 	}
 	if l.Backend != "" && l.Backend != "auto" {
-		q.Set("lmbackend", l.Backend)
+		q.Set("lmbackend", string(l.Backend))
 	}
 }
 
@@ -58,7 +53,12 @@ func lmFromQuery(q url.Values) (l *LMSpec, layerText bool, err error) {
 	case "", "layer":
 		return nil, true, nil
 	case "lm":
-		l = &LMSpec{Text: q.Get("lmtext"), Model: q.Get("lmmodel"), Backend: q.Get("lmbackend")}
+		l = &LMSpec{Text: q.Get("lmtext"), Model: q.Get("lmmodel")}
+		if v := q.Get("lmbackend"); v != "" {
+			if l.Backend, err = ParseBackend(v); err != nil {
+				return nil, false, badBackend("lm.backend", v)
+			}
+		}
 		if !q.Has("lmtext") {
 			l.Text = q.Get("text")
 			return l, false, nil

@@ -32,14 +32,14 @@ type Scenario struct {
 	Seed    uint64  `json:"seed"`           // seeds embeddings, projections and W0
 	Input   string  `json:"input"`          // a preset of Inputs, or "text" for Text
 	Text    string  `json:"text,omitempty"` // the reader's own text when Input is "text"
-	Backend string  `json:"backend"`        // "auto", "gpu" or "cpu"
+	Backend Backend `json:"backend"`        // "auto", "gpu" or "cpu" (ParseBackend)
 	Speed   float64 `json:"speed"`          // tokens per second while playing, (0, 1000]
 	Opt     string  `json:"opt"`            // the stream's inner optimiser: "gd", "momentum" or "adam"
 	Beta    float64 `json:"beta"`           // momentum β or Adam β₁, [0, 1)
 	WD      float64 `json:"wd"`             // weight decay λ (forgetting) per mini-batch, [0, 1)
 	// Experiment, when set, is what the page runs and shows (experiment.go).
 	Experiment *ExperimentSpec `json:"experiment,omitempty"`
-	// LM, when set, opens the language-model mode on its text (lmspec.go).
+	// LM, when set, opens the language-model mode on its text (lm.go).
 	LM *LMSpec `json:"lm,omitempty"`
 }
 
@@ -135,7 +135,7 @@ func (s *Scenario) Validate() error {
 	if s.Input == "text" && strings.TrimSpace(s.Text) == "" {
 		return bad("text", "empty, but input is \"text\"")
 	}
-	if err := oneOf("backend", s.Backend, "auto", "gpu", "cpu"); err != nil {
+	if err := s.Backend.check("backend", false); err != nil {
 		return err
 	}
 	if math.IsNaN(s.Speed) || !(s.Speed > 0 && s.Speed <= 1000) {
@@ -201,7 +201,7 @@ func (s *Scenario) Query() url.Values {
 	set("seed", strconv.FormatUint(s.Seed, 10), strconv.FormatUint(d.Seed, 10))
 	set("input", s.Input, d.Input)
 	set("text", s.Text, d.Text)
-	set("backend", s.Backend, d.Backend)
+	set("backend", string(s.Backend), string(d.Backend))
 	set("speed", f(s.Speed), f(d.Speed))
 	set("opt", s.Opt, d.Opt)
 	set("beta", f(s.Beta), f(d.Beta))
@@ -272,7 +272,9 @@ func FromQuery(q url.Values) (Scenario, error) {
 		s.Text = q.Get("text")
 	}
 	if v := q.Get("backend"); v != "" {
-		s.Backend = v
+		if s.Backend, err = ParseBackend(v); err != nil {
+			return Scenario{}, err
+		}
 	}
 	num("speed", &s.Speed)
 	if v := q.Get("opt"); v != "" {

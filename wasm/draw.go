@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"strings"
 	"syscall/js"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"tttexplainer/demo"
+	"tttexplainer/gpu"
 	"tttexplainer/ttt"
 )
 
@@ -146,7 +146,7 @@ func (g *game) Draw(screen *ebiten.Image) {
 	// kernels share one emulated GPU (SwiftShader) and every frame drawn
 	// delays the next step.
 	gap := 50 * time.Millisecond
-	if software(f.Adapter) {
+	if gpu.Software(f.Adapter) {
 		gap = 500 * time.Millisecond
 	}
 	if sh.f != nil && sh.f != f && f.Playing && time.Since(g.drewAt) < gap && sh.hover == g.hover && sh.view == g.view && sh.th == th && sh.w == g.w && sh.h == g.h {
@@ -601,14 +601,8 @@ func backendLabel(f *demo.Frame) string {
 		return "CPU backend"
 	}
 	a := f.Adapter
-	if software(a) {
+	if gpu.Software(a) {
 		a += " (software)"
 	}
 	return "WebGPU on " + a
-}
-
-// software reports whether an adapter is a software renderer.
-func software(adapter string) bool {
-	a := strings.ToLower(adapter)
-	return strings.Contains(a, "fallback") || strings.Contains(a, "swiftshader") || strings.Contains(a, "llvmpipe")
 }

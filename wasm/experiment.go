@@ -9,10 +9,11 @@ import (
 	"sync"
 	"syscall/js"
 
-	"tttexplainer/demo"
+	"tttexplainer/experiment"
+	"tttexplainer/scenario"
 )
 
-// lab runs the page's experiments (demo.RunExperiment), one at a time,
+// lab runs the page's experiments (experiment.Run), one at a time,
 // reporting progress to the host page's tttExpProgress(done, total, what).
 type lab struct {
 	mu     sync.Mutex
@@ -20,7 +21,8 @@ type lab struct {
 	csv    []byte // the last result's CSV
 }
 
-// experimentAPI adds experiment, cancelExperiment and experimentCSV to tttCore.
+// experimentAPI adds experiments, autostart, experiment, cancelExperiment
+// and experimentCSV to tttCore.
 func (c *core) experimentAPI(def func(string, func([]js.Value) any)) {
 	l := &lab{}
 	str := func(args []js.Value, i int) string {
@@ -29,11 +31,38 @@ func (c *core) experimentAPI(def func(string, func([]js.Value) any)) {
 		}
 		return ""
 	}
+	// experiments() → JSON of the registry: [{name, title, description, defaults}].
+	def("experiments", func([]js.Value) any {
+		b, _ := json.Marshal(experiment.All())
+		return string(b)
+	})
+	// autostart(specJSON) → JSON {spec, capped}: the spec a link or an embed
+	// runs by itself (scenario.ExperimentSpec.Autostart), or {error}.
+	def("autostart", func(args []js.Value) any {
+		var s scenario.ExperimentSpec
+		var out struct {
+			Spec   *scenario.ExperimentSpec `json:"spec,omitempty"`
+			Capped bool                     `json:"capped"`
+			Error  string                   `json:"error,omitempty"`
+		}
+		err := json.Unmarshal([]byte(str(args, 0)), &s)
+		if err == nil {
+			err = s.Validate()
+		}
+		if err != nil {
+			out.Error = err.Error()
+		} else {
+			capped, changed := s.Autostart()
+			out.Spec, out.Capped = &capped, changed
+		}
+		b, _ := json.Marshal(out)
+		return string(b)
+	})
 	// experiment(name, paramsJSON, backend) → Promise of the result's JSON.
 	def("experiment", func(args []js.Value) any {
 		name, params, backend := str(args, 0), str(args, 1), str(args, 2)
 		return promise(func() (string, error) {
-			spec, err := demo.ParseExperiment(name, []byte(params))
+			spec, err := experiment.Parse(name, []byte(params))
 			if err != nil {
 				return "", err
 			}
@@ -56,7 +85,7 @@ func (c *core) experimentAPI(def func(string, func([]js.Value) any)) {
 				l.mu.Unlock()
 				cancel()
 			}()
-			r, err := demo.RunExperiment(ctx, dev, spec, func(done, total int, what string) {
+			r, err := experiment.Run(ctx, dev, spec, func(done, total int, what string) {
 				c.call("tttExpProgress", done, total, what)
 			})
 			if errors.Is(err, context.Canceled) {

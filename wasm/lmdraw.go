@@ -13,6 +13,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"tttexplainer/demo"
+	"tttexplainer/gpu"
 	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
@@ -68,7 +69,7 @@ func lmBackendLabel(f *demo.LMFrame) string {
 		return "CPU backend"
 	}
 	a := f.Adapter
-	if software(a) {
+	if gpu.Software(a) {
 		a += " (software)"
 	}
 	return "WebGPU on " + a

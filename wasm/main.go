@@ -21,6 +21,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"tttexplainer/demo"
+	"tttexplainer/gpu"
 )
 
 func main() {
@@ -143,7 +144,7 @@ func (c *core) notify(f *demo.Frame, force bool) {
 	// Every update repaints the page around the canvas; on a software
 	// adapter that competes with the kernels for the one emulated GPU.
 	gap := 66 * time.Millisecond
-	if software(f.Adapter) {
+	if gpu.Software(f.Adapter) {
 		gap = 500 * time.Millisecond
 	}
 	if !force && f.Playing && time.Since(c.lastNotify) < gap {
@@ -309,9 +310,6 @@ func (c *core) api() js.Value {
 	def("simulateDeviceLoss", func([]js.Value) any { return after(c.ss.LoseGPU) })
 	def("setBackend", func(args []js.Value) any {
 		name := arg(args, 0).String()
-		if name == "webgpu" {
-			name = "gpu"
-		}
 		return after(func() error { return c.ss.SetBackend(name) })
 	})
 	def("setCheck", func(args []js.Value) any {
@@ -349,9 +347,6 @@ func (c *core) api() js.Value {
 				if err := dec.Decode(&o); err != nil {
 					return "", fmt.Errorf("compareOptimizers: %v (want {backend, tokens, z})", err)
 				}
-			}
-			if o.Backend == "webgpu" {
-				o.Backend = "gpu"
 			}
 			c, err := c.ss.CompareOptimizers(o.Backend, o.Tokens, o.Z)
 			if err != nil {

@@ -2,29 +2,22 @@
 // friends to window.ttt (page.js documents them) and draws the Experiments
 // panel (#lab): one short paragraph per experiment, a Run and a Cancel
 // button, a progress bar, the charts and tables of the result, and its
-// JSON and CSV. Every number comes from demo.RunExperiment in the Go
-// program, on the reader's GPU or CPU; this file only draws them.
+// JSON and CSV. Every number and every text about an experiment comes from
+// package experiment in the Go program, on the reader's GPU or CPU; this
+// file only draws them.
 "use strict";
 (function () {
-  const NAMES = ["equivalence", "lanes", "race", "sweep", "cost"];
-  const TITLES = {
-    equivalence: "Equivalences and the ablation path",
-    lanes: "Recall lanes",
-    race: "Speed race: naive, primal, dual",
-    sweep: "Mini-batch trade-off",
-    cost: "Cost against context",
-  };
-  const WHAT = {
-    equivalence: "Strip TTT-Linear bare (f(k) = kW, no bias, LayerNorm or residual, W0 = 0, η = 1) and run batch GD over the whole sequence: its outputs are causal linear attention's, to float32 rounding (first table). With b = 1 the same learner is the delta rule, and the Nadaraya–Watson learner is softmax attention. The ablation path then adds the paper's toggles one at a time: look at how far each moves the output from linear attention.",
-    lanes: "Four layers read the same stream of n key→value pairs and are then asked for every key, with one readout (the stored value closest to the output). Keys are orthogonal in blocks of d, so a d×d state holds about d pairs: watch linear attention and the delta rule recall everything up to d and fall after it, the delta rule forgetting its oldest pairs first (second chart), and how TTT-Linear and TTT-MLP, one gradient step per pair through a LayerNorm, compare.",
-    race: "The same mini-batch TTT-Linear computed three ways, timed on your device and on the CPU backend. The max |Δ| columns show the outputs agree; the time per token shows what the dual form buys. The paper measured the dual form more than 5× faster than the primal in JAX on a TPU: compare the ratio measured here.",
-    sweep: "One head reads prose in the dual form at each mini-batch size b, one point per b. Small b takes more, fresher gradient steps; large b gives each step more parallel work, so less time per token on a GPU. The paper found smaller b better down to b = 16, at a cost in time; here the untrained layer's fixed η matters too: look at which b gives the lowest final loss, and what it costs.",
-    cost: "Time per token as the context T doubles. TTT's state is d×d whatever T is, so its time per token stays flat (time per sequence ∝ T); causal softmax attention looks at every earlier token, so its time per token grows with T (∝ T²). Log–log axes: the fitted exponents are in the summary.",
-  };
+  // The experiments (name, title, description, defaults) come from the Go
+  // registry (experiment.All, through tttCore.experiments) once the layer
+  // has loaded; nothing about them is written here.
+  let list = [];
   const SERIES = ["var(--after)", "var(--before)", "var(--w0)", "#2da44e", "#8250df", "#bf3989"];
 
   let progress = { running: false, done: 0, total: 0, what: "" };
   let lastResult = null;
+  // Each tab shows only its own experiment's last result (and its CSV),
+  // and Run runs the spec a link asked for when autostart capped it.
+  const results = {}, csvs = {}, full = {};
   let onProgress = null;
 
   function core() {
@@ -60,6 +53,8 @@
       await window.ttt.pause(); // playing would share the device with the timed runs
       const out = await core().experiment(String(name), JSON.stringify(p), String(o.backend || ""));
       lastResult = JSON.parse(out);
+      results[lastResult.experiment] = lastResult;
+      csvs[lastResult.experiment] = await core().experimentCSV();
       return lastResult;
     } finally {
       progress.running = false;
@@ -69,8 +64,9 @@
 
   function install() {
     if (!window.ttt) return false;
+    Object.defineProperty(window.ttt, "experiments", { get: () => list.map((e) => e.name), enumerable: true, configurable: true });
     Object.assign(window.ttt, {
-      experiments: NAMES.slice(),
+      experimentInfo: () => JSON.parse(JSON.stringify(list)),
       experiment,
       cancel: async () => core().cancelExperiment(),
       experimentCSV: async () => core().experimentCSV(),
@@ -96,9 +92,9 @@
     lab.replaceChildren();
     lab.append(el("h2", { text: "Experiments: the paper's claims, measured in your browser" }));
     const tabs = el("div", { class: "lab-tabs", role: "tablist" });
-    for (const n of NAMES) {
-      const b = el("button", { type: "button", role: "tab", id: "lab-tab-" + n, "data-exp": n, text: TITLES[n] });
-      b.addEventListener("click", () => choose(n));
+    for (const e of list) {
+      const b = el("button", { type: "button", role: "tab", id: "lab-tab-" + e.name, "data-exp": e.name, text: e.title });
+      b.addEventListener("click", () => choose(e.name));
       tabs.append(b);
     }
     lab.append(tabs);
@@ -120,13 +116,14 @@
       el("button", { type: "button", id: "lab-save", text: "Save short link", disabled: "", title: "store this experiment on the server and copy a short /s/ link" }));
     lab.append(out);
     lab.append(el("div", { id: "lab-result" }));
-    $("lab-run").addEventListener("click", () => run(chosen));
+    $("lab-run").addEventListener("click", () => run(chosen, full[chosen]));
     $("lab-cancel").addEventListener("click", () => window.ttt.cancel());
-    $("lab-json").addEventListener("click", () => lastResult && download(`ttt-${lastResult.experiment}.json`, JSON.stringify(lastResult, null, 2), "application/json"));
-    $("lab-csv").addEventListener("click", async () => lastResult && download(`ttt-${lastResult.experiment}.csv`, await window.ttt.experimentCSV(), "text/csv"));
-    $("lab-link").addEventListener("click", () => lastResult && copy(pageURL("", lastResult.query)));
-    $("lab-embed").addEventListener("click", () => lastResult && copy(`<iframe src="${pageURL("embed.html", lastResult.query)}" width="100%" height="560" style="border:0" title="TTT Explainer: the ${lastResult.experiment} experiment" loading="lazy"></iframe>`));
-    $("lab-save").addEventListener("click", () => lastResult && save(lastResult.spec));
+    const shown = () => results[chosen];
+    $("lab-json").addEventListener("click", () => shown() && download(`ttt-${chosen}.json`, JSON.stringify(shown(), null, 2), "application/json"));
+    $("lab-csv").addEventListener("click", () => shown() && download(`ttt-${chosen}.csv`, csvs[chosen], "text/csv"));
+    $("lab-link").addEventListener("click", () => shown() && copy(pageURL("", shown().query)));
+    $("lab-embed").addEventListener("click", () => shown() && copy(`<iframe src="${pageURL("embed.html", shown().query)}" width="100%" height="560" style="border:0" title="TTT Explainer: the ${chosen} experiment" loading="lazy"></iframe>`));
+    $("lab-save").addEventListener("click", () => shown() && save(shown().spec));
     choose(chosen);
   }
 
@@ -156,11 +153,13 @@
 
   function choose(name) {
     chosen = name;
-    for (const n of NAMES) {
-      const t = $("lab-tab-" + n);
-      if (t) t.setAttribute("aria-selected", n === name ? "true" : "false");
+    for (const e of list) {
+      const t = $("lab-tab-" + e.name);
+      if (t) t.setAttribute("aria-selected", e.name === name ? "true" : "false");
     }
-    $("lab-what").textContent = WHAT[name];
+    const e = list.find((x) => x.name === name);
+    $("lab-what").textContent = e ? e.description : "";
+    show(results[name]);
   }
 
   function drawProgress() {
@@ -172,24 +171,29 @@
     if (progress.running) $("lab-status").textContent = progress.total ? `${progress.done} of ${progress.total}: ${progress.what}` : "starting…";
   }
 
-  async function run(name, params) {
+  // run runs an experiment and shows its result on its own tab; capped
+  // says that autostart made it smaller than the link asked.
+  async function run(name, params, capped) {
     choose(name);
     const backend = $("lab-backend").value;
     try {
       const r = await experiment(name, params, { backend });
-      $("lab-status").textContent = `Done in ${r.seconds.toFixed(1)} s on ${r.backend === "cpu" ? "the CPU backend" : "WebGPU (" + r.adapter + ")"}.`;
-      show(r);
+      let status = `Done in ${r.seconds.toFixed(1)} s on ${r.backend === "cpu" ? "the CPU backend" : "WebGPU (" + r.adapter + ")"}.`;
+      if (capped) status += " This run was capped for autostart; press Run for the full run.";
+      else delete full[name];
+      if (chosen === name) { $("lab-status").textContent = status; show(r); }
     } catch (err) {
       $("lab-status").textContent = err.message === "cancelled" ? "Cancelled." : "Failed: " + err.message;
     }
   }
 
+  // show draws a result, or clears the panel when there is none (r undefined).
   function show(r) {
-    for (const id of ["lab-json", "lab-csv", "lab-link", "lab-embed", "lab-save"]) $(id).disabled = false;
+    for (const id of ["lab-json", "lab-csv", "lab-link", "lab-embed", "lab-save"]) $(id).disabled = !r;
     const box = $("lab-result");
     box.replaceChildren();
-    const head = headline(r);
-    if (head) box.append(el("p", { class: "lab-headline", id: "lab-headline", text: head }));
+    if (!r) return;
+    if (r.headline) box.append(el("p", { class: "lab-headline", id: "lab-headline", text: r.headline }));
     for (const n of r.notes || []) box.append(el("p", { class: "small", text: n }));
     for (const t of r.tables) {
       const fig = el("figure", { class: "lab-figure" }, el("figcaption", { text: t.name }));
@@ -200,31 +204,6 @@
     const dl = el("dl", { class: "lab-summary small" });
     for (const [k, v] of Object.entries(r.summary).sort()) dl.append(el("dt", { text: k }), el("dd", { text: fmt(v) }));
     box.append(el("details", {}, el("summary", { text: "All summary numbers" }), dl));
-  }
-
-  function headline(r) {
-    const s = r.summary;
-    const where = r.backend === "cpu" ? "the CPU backend" : `WebGPU (${r.adapter})`;
-    switch (r.experiment) {
-      case "equivalence":
-        return `On ${where}: bare TTT vs linear attention max |Δ| = ${fmt(s.linear_attention_max_diff)}, bare b = 1 vs the delta rule ${fmt(s.delta_rule_max_diff)}, Nadaraya–Watson vs softmax attention ${fmt(s.softmax_attention_max_diff)}.`;
-      case "race": {
-        let t = `Dual over primal: ${fmt(s["dual_over_primal_speedup_" + r.backend])}× faster on ${where}`;
-        if (r.backend !== "cpu") t += `, ${fmt(s.dual_over_primal_speedup_cpu)}× on the CPU backend`;
-        return t + ` (the paper: more than 5× in JAX on a TPU). The forms agree to ${fmt(s.max_diff)}.`;
-      }
-      case "cost":
-        return `Time per sequence grows as T^${fmt(s.ttt_exponent)} for TTT and T^${fmt(s.softmax_exponent)} for softmax attention, up to T = ${s.max_t} on ${where}.`;
-      case "lanes":
-        return `Recall of ${s.largest_n} pairs in a ${r.spec.d}×${r.spec.d} state, on ${where}: TTT-Linear ${fmt(s["recall_ttt_linear_n" + s.largest_n])}, TTT-MLP ${fmt(s["recall_ttt_mlp_n" + s.largest_n])}, linear attention ${fmt(s["recall_linear_attention_n" + s.largest_n])}, delta rule ${fmt(s["recall_delta_rule_n" + s.largest_n])}.`;
-      case "sweep": {
-        const pts = r.tables[0].rows; // [b, µs per token, final loss, loss at W0]
-        const best = pts.reduce((a, p) => (p[2] < a[2] ? p : a));
-        const fast = pts.reduce((a, p) => (p[1] < a[1] ? p : a));
-        return `On ${where}: the lowest final inner loss, ${fmt(best[2])}, at b = ${best[0]} (${fmt(best[1])} µs per token); the fastest, ${fmt(fast[1])} µs per token, at b = ${fast[0]}.`;
-      }
-    }
-    return "";
   }
 
   function fmt(v) {
@@ -292,6 +271,10 @@
       const pts = t.rows.map((r) => [px(tx(r[c.x])), py(ty(r[j]))]).filter(([, y]) => Number.isFinite(y));
       add("polyline", { points: pts.map((p) => p.join(",")).join(" "), fill: "none", stroke: SERIES[k % SERIES.length], "stroke-width": "2", "stroke-dasharray": k % 2 ? "6 3" : "" });
       if (pts.length <= 16) for (const [x, y] of pts) add("circle", { cx: x, cy: y, r: 3, fill: SERIES[k % SERIES.length] });
+      // Points that are not in order along x carry their setting (the sweep's b).
+      if (c.point_label != null) t.rows.forEach((r) => {
+        if (Number.isFinite(ty(r[j]))) add("text", { x: px(tx(r[c.x])) + 5, y: py(ty(r[j])) - 5, "font-size": "11", fill: "currentColor", class: "lab-point" }, `${t.columns[c.point_label]} = ${fmt(r[c.point_label])}`);
+      });
     });
     // The legend below the plot, where it hides no line.
     const legend = el("ul", { class: "lab-legend small" });
@@ -304,18 +287,30 @@
   }
 
   // The experiment a link or saved scenario asks for runs once the layer is ready.
+  // A run that starts by itself is capped to the default run's work
+  // (scenario.ExperimentSpec.Autostart): a link cannot make a reader's
+  // device run for minutes before they ask; Run then runs the link's spec.
   async function start() {
     if (!install()) return;
     const lab = $("lab");
+    try {
+      await window.ttt.ready;
+      list = JSON.parse(core().experiments());
+    } catch (e) {
+      if (lab) lab.textContent = "The experiments need the layer, which did not load: " + e.message;
+      return;
+    }
     if (lab) build(lab);
-    try { await window.ttt.ready; } catch (e) { return; }
     const s = window.ttt.state && window.ttt.state();
     const want = s && s.scenario && s.scenario.experiment;
     if (want && lab) {
       lab.hidden = false;
       if (document.body.dataset.mode === "embed") document.body.classList.add("lab-embed");
       lab.scrollIntoView && document.body.dataset.mode !== "embed" && lab.scrollIntoView();
-      run(want.name, want);
+      const auto = JSON.parse(core().autostart(JSON.stringify(want)));
+      if (auto.error) { choose(want.name); $("lab-status").textContent = "Failed: " + auto.error; return; }
+      if (auto.capped) full[want.name] = want;
+      run(want.name, auto.spec, auto.capped);
     }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -29,10 +29,11 @@
 //                                  w_checksum, heads, d, b, tokens_per_s, check, recall, occurrence, weights?}
 //
 // Experiments (added to window.ttt by lab.js; every number measured in this browser):
-//   ttt.experiments               ["equivalence", "lanes", "race", "sweep", "cost"]
+//   ttt.experiments               the names, in page order, once ready: ["equivalence", "lanes", "race", "sweep", "cost"]
+//   ttt.experimentInfo()          [{name, title, description, defaults}] from the Go registry (package experiment)
 //   ttt.experiment(name, params?, {backend}?)
-//                                 Promise of {experiment, spec, backend, adapter, summary, tables, notes, seconds,
-//                                 query}; params override the spec's defaults ({d, t, b, runs, seed, bs, pairs,
+//                                 Promise of {experiment, spec, backend, adapter, headline, summary, tables, notes,
+//                                 seconds, query}; params override the spec's defaults ({d, t, b, runs, seed, bs, pairs,
 //                                 min_t, max_t}); backend "webgpu"/"gpu", "cpu" or "" (the GPU if there is one);
 //                                 pauses playback first (it would share the device); rejects naming a bad
 //                                 field, or with "cancelled"

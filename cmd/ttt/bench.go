@@ -31,7 +31,7 @@ type benchResult struct {
 // reports the median. A token is one position of the sequence through every head.
 func bench(args []string, stdout io.Writer) error {
 	fs := newFlags("bench", "[-backend cpu|gpu] [-form naive|primal|dual|stream|all] [-model linear|mlp] [-T N] [-d N] [-heads N] [-b N] [-runs N] [-json]")
-	backend := fs.String("backend", "cpu", "backend: cpu or gpu")
+	backend := fs.String("backend", "cpu", backendHelp)
 	formName := fs.String("form", "all", "form to time, or all")
 	modelName := fs.String("model", "linear", "inner model: linear or mlp")
 	T := fs.Int("T", 2048, "tokens")

@@ -12,16 +12,15 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"tttexplainer/experiment"
 	"tttexplainer/scenario"
-
-	"tttexplainer/demo"
 )
 
-// experiment runs one of the page's experiments natively (the same
-// demo.RunExperiment as the page) and prints its tables, or its JSON or CSV.
-func experiment(args []string, stdout io.Writer) error {
+// runExperiment runs one of the page's experiments natively (the same
+// experiment.Run as the page) and prints its tables, or its JSON or CSV.
+func runExperiment(args []string, stdout io.Writer) error {
 	fs := newFlags("experiment", "[-backend cpu|gpu] [-params JSON] [-json|-csv] "+strings.Join(scenario.Experiments, "|"))
-	backend := fs.String("backend", "cpu", "backend: cpu or gpu")
+	backend := fs.String("backend", "cpu", backendHelp)
 	params := fs.String("params", "", `spec fields over the defaults, e.g. '{"t": 512, "runs": 5}'`)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	asCSV := fs.Bool("csv", false, "print the result as CSV")
@@ -32,24 +31,18 @@ func experiment(args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	spec, err := demo.ParseExperiment(fs.Arg(0), []byte(*params))
+	spec, err := experiment.Parse(fs.Arg(0), []byte(*params))
 	if err != nil {
 		return err
 	}
-	var dev demo.Device = demo.CPU{}
-	if *backend == "gpu" {
-		d, _, err := demo.OpenWebGPU()
-		if err != nil {
-			return fmt.Errorf("the gpu backend is unavailable: %w", err)
-		}
-		defer d.(demo.GPUDevice).Close()
-		dev = d
-	} else if *backend != "cpu" {
-		return fmt.Errorf("unknown backend %q (want cpu or gpu)", *backend)
+	dev, release, err := openDevice(*backend)
+	if err != nil {
+		return err
 	}
+	defer release()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	r, err := demo.RunExperiment(ctx, dev, spec, func(done, total int, what string) {
+	r, err := experiment.Run(ctx, dev, spec, func(done, total int, what string) {
 		fmt.Fprintf(os.Stderr, "\r%d/%d %-40s", done, total, what)
 	})
 	fmt.Fprintln(os.Stderr)

@@ -35,6 +35,15 @@ func TestExperimentCommand(t *testing.T) {
 			t.Errorf("ttt %v: exit %d, %q; want 1 and an error naming %s", tc.args, code, errOut, tc.want)
 		}
 	}
+	// The page's backend names work here too (scenario.ParseBackend).
+	for _, backend := range []string{"auto", "webgpu"} {
+		out, errOut, code := runMain(t, "experiment", "-backend", backend, "-json", "-params", `{"t": 8, "d": 4}`, "equivalence")
+		if code != 0 && !(backend == "webgpu" && strings.Contains(errOut, "gpu backend is unavailable")) {
+			t.Errorf("ttt experiment -backend %s: exit %d, %s", backend, code, errOut)
+		} else if code == 0 && !strings.Contains(out, `"backend"`) {
+			t.Errorf("ttt experiment -backend %s: %.200s", backend, out)
+		}
+	}
 	if _, _, code := runMain(t, "experiment"); code != 2 {
 		t.Errorf("ttt experiment without a name: exit %d, want 2", code)
 	}

@@ -39,7 +39,7 @@ func main() {
 		"bench":      bench,
 		"stream":     stream,
 		"serve":      serve,
-		"experiment": experiment,
+		"experiment": runExperiment,
 		"train":      train,
 	}
 	name := os.Args[1]

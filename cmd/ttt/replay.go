@@ -34,7 +34,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // replay runs one case from its inputs only and prints the outputs, whole or not at all.
 func replay(args []string, stdout io.Writer) error {
 	fs := newFlags("replay", "[-backend cpu|gpu] [-form naive|primal|dual|stream] FILE.json|-")
-	backend := fs.String("backend", "cpu", "backend: cpu or gpu")
+	backend := fs.String("backend", "cpu", backendHelp)
 	formName := fs.String("form", "", "form: naive, primal, dual or stream (default: the case's scheme)")
 	if err := parse(fs, args); err != nil {
 		return err

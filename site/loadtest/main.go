@@ -311,7 +311,7 @@ func randomScenario(rng *rand.Rand) scenario.Scenario {
 	s.LN = rng.IntN(2) == 0
 	s.Seed = rng.Uint64()
 	s.Input = scenario.Inputs[rng.IntN(len(scenario.Inputs))]
-	s.Backend = pick("auto", "gpu", "cpu")
+	s.Backend = scenario.Backend(pick("auto", "gpu", "cpu"))
 	s.Speed = float64(1 + rng.IntN(1000))
 	if s.Input == "text" {
 		size := 1 + rng.IntN(2000)

@@ -1,6 +1,6 @@
 //go:build !js
 
-package demo
+package experiment
 
 // yield is a no-op natively, where goroutines run in parallel (yield_js.go).
 func yield() {}

@@ -1,4 +1,4 @@
-package demo
+package experiment
 
 import (
 	"context"
@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
+	"tttexplainer/demo"
+	"tttexplainer/gpu"
 	"tttexplainer/scenario"
 )
 
@@ -31,10 +34,10 @@ func smallExperiment(name string) scenario.ExperimentSpec {
 	return s
 }
 
-func runExperiment(t *testing.T, dev Device, s scenario.ExperimentSpec) *ExperimentResult {
+func runExperiment(t *testing.T, dev demo.Device, s scenario.ExperimentSpec) *Result {
 	t.Helper()
 	calls := 0
-	r, err := RunExperiment(context.Background(), dev, s, func(done, total int, what string) {
+	r, err := Run(context.Background(), dev, s, func(done, total int, what string) {
 		calls++
 		if done > total || total < 1 {
 			t.Errorf("progress %d of %d (%s)", done, total, what)
@@ -50,7 +53,7 @@ func runExperiment(t *testing.T, dev Device, s scenario.ExperimentSpec) *Experim
 	return r
 }
 
-func table(t *testing.T, r *ExperimentResult, prefix string) *Table {
+func table(t *testing.T, r *Result, prefix string) *Table {
 	t.Helper()
 	for i := range r.Tables {
 		if strings.HasPrefix(r.Tables[i].Name, prefix) {
@@ -62,7 +65,7 @@ func table(t *testing.T, r *ExperimentResult, prefix string) *Table {
 }
 
 // checkExperiments runs every experiment on a device and checks the claims.
-func checkExperiments(t *testing.T, dev Device) {
+func checkExperiments(t *testing.T, dev demo.Device) {
 	t.Run("equivalence", func(t *testing.T) {
 		r := runExperiment(t, dev, smallExperiment("equivalence"))
 		for _, k := range []string{"linear_attention_max_diff", "delta_rule_max_diff", "softmax_attention_max_diff"} {
@@ -160,10 +163,30 @@ func checkExperiments(t *testing.T, dev Device) {
 			t.Fatalf("%d cost points for T = 128…1024, want 4", len(tab.Rows))
 		}
 		// The times themselves are measurements (docs/BENCHMARKS.md), not
-		// something a test on a shared machine can assert: only their shape.
+		// something a test on a shared machine can assert: their shape, and
+		// the work done. As T doubles, TTT's mini-batches double (the same
+		// work per token) while softmax attention's (query, key) pairs
+		// about quadruple (twice the work per token).
 		for i, row := range tab.Rows {
-			if int(row[0]) != 128<<i || !(row[1] > 0) || !(row[2] > 0) || math.IsInf(row[1], 0) || math.IsInf(row[2], 0) {
-				t.Errorf("cost row %d: %v, want T = %d and two finite times > 0", i, row, 128<<i)
+			T := 128 << i
+			if int(row[0]) != T || !(row[1] > 0) || !(row[2] > 0) || math.IsInf(row[1], 0) || math.IsInf(row[2], 0) {
+				t.Errorf("cost row %d: %v, want T = %d and two finite times > 0", i, row, T)
+			}
+			if len(row) != 7 {
+				t.Fatalf("cost row %d has %d columns, want the times and four counts of work", i, len(row))
+			}
+			if row[3] != float64(T) || row[5] != float64(T) {
+				t.Errorf("T = %d: TTT wrote %v tokens and softmax attention %v, want %d each", T, row[3], row[5], T)
+			}
+			if row[4] != float64(T/s.B) || row[6] != float64(T*(T+1)/2) {
+				t.Errorf("T = %d: %v mini-batches and %v (query, key) pairs, want %d and %d", T, row[4], row[6], T/s.B, T*(T+1)/2)
+			}
+			if i > 0 {
+				prev := tab.Rows[i-1]
+				if row[4]/row[0] != prev[4]/prev[0] || !(row[6]/row[0] > 1.9*prev[6]/prev[0]) {
+					t.Errorf("T %v → %v: mini-batches per token %v → %v (want equal), pairs per token %v → %v (want about double)",
+						prev[0], row[0], prev[4]/prev[0], row[4]/row[0], prev[6]/prev[0], row[6]/row[0])
+				}
 			}
 		}
 		for _, k := range []string{"ttt_exponent", "softmax_exponent"} {
@@ -174,14 +197,61 @@ func checkExperiments(t *testing.T, dev Device) {
 	})
 }
 
-func TestExperimentsCPU(t *testing.T) { checkExperiments(t, CPU{}) }
+func TestExperimentsCPU(t *testing.T) { checkExperiments(t, demo.CPU{}) }
 
 func TestExperimentsGPU(t *testing.T) { checkExperiments(t, openGPU(t)) }
+
+func openGPU(t *testing.T) demo.Device {
+	t.Helper()
+	dev, msg, err := demo.OpenWebGPU()
+	if err != nil {
+		if os.Getenv("TTT_REQUIRE_GPU") == "1" {
+			t.Fatalf("TTT_REQUIRE_GPU=1 but the GPU is unusable: %v", err)
+		}
+		t.Skipf("no usable GPU: %v", err)
+	}
+	t.Log(msg)
+	t.Cleanup(dev.(demo.GPUDevice).Close)
+	return dev
+}
+
+// TestRegistry: every experiment of scenario.ExperimentKinds runs here, and
+// each has a title, a description and defaults that validate.
+func TestRegistry(t *testing.T) {
+	all := All()
+	if len(all) != len(scenario.ExperimentKinds) || len(registry) != len(all) {
+		t.Fatalf("%d experiments listed, %d registered, %d kinds in scenario", len(all), len(registry), len(scenario.ExperimentKinds))
+	}
+	for i, e := range all {
+		if e.Name != scenario.Experiments[i] {
+			t.Errorf("experiment %d is %q, want %q (page order)", i, e.Name, scenario.Experiments[i])
+		}
+		if e.Title == "" || len(e.Description) < 80 || registry[e.Name].run == nil {
+			t.Errorf("%s: title %q, a description of %d bytes, run set %v; want all three", e.Name, e.Title, len(e.Description), registry[e.Name].run != nil)
+		}
+		if err := e.Defaults.Validate(); err != nil || e.Defaults.Name != e.Name {
+			t.Errorf("%s: defaults %+v: %v", e.Name, e.Defaults, err)
+		}
+	}
+}
+
+// TestWidestHead: an experiment at the widest head it may ask for runs on
+// the GPU, and that head is within what the kernels accept. Lanes runs
+// every kind of kernel the experiments use (TTT-Linear, TTT-MLP, linear
+// attention, the bare learner).
+func TestWidestHead(t *testing.T) {
+	if scenario.MaxExpD > gpu.MaxD {
+		t.Fatalf("scenario.MaxExpD = %d, but the kernels take d ≤ gpu.MaxD = %d", scenario.MaxExpD, gpu.MaxD)
+	}
+	s := scenario.DefaultExperiment("lanes")
+	s.D, s.Pairs = scenario.MaxExpD, []int{scenario.MaxExpD}
+	runExperiment(t, openGPU(t), s)
+}
 
 func TestExperimentCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	reports := 0
-	_, err := RunExperiment(ctx, CPU{}, smallExperiment("lanes"), func(done, total int, _ string) {
+	_, err := Run(ctx, demo.CPU{}, smallExperiment("lanes"), func(done, total int, _ string) {
 		reports++
 		if done == 2 {
 			cancel()
@@ -196,7 +266,7 @@ func TestExperimentCancel(t *testing.T) {
 }
 
 func TestExperimentExport(t *testing.T) {
-	r := runExperiment(t, CPU{}, smallExperiment("sweep"))
+	r := runExperiment(t, demo.CPU{}, smallExperiment("sweep"))
 	rows, err := csv.NewReader(strings.NewReader(string(r.CSV()))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -215,22 +285,22 @@ func TestExperimentExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back ExperimentResult
+	var back Result
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back.Tables, r.Tables) {
 		t.Errorf("JSON round trip: %v", err)
 	}
 }
 
-func TestRunExperimentValidates(t *testing.T) {
-	if _, err := RunExperiment(context.Background(), CPU{}, scenario.ExperimentSpec{Name: "race"}, nil); err == nil || !strings.Contains(err.Error(), "experiment.d") {
+func TestRunValidates(t *testing.T) {
+	if _, err := Run(context.Background(), demo.CPU{}, scenario.ExperimentSpec{Name: "race"}, nil); err == nil || !strings.Contains(err.Error(), "experiment.d") {
 		t.Errorf("running an empty race spec: %v, want an error naming experiment.d", err)
 	}
 }
 
-func TestParseExperiment(t *testing.T) {
-	s, err := ParseExperiment("sweep", []byte(`{"t": 64, "bs": [2, 4], "runs": 1}`))
+func TestParse(t *testing.T) {
+	s, err := Parse("sweep", []byte(`{"t": 64, "bs": [2, 4], "runs": 1}`))
 	if err != nil || s.T != 64 || !reflect.DeepEqual(s.Bs, []int{2, 4}) || s.D != scenario.DefaultExperiment("sweep").D {
-		t.Fatalf("ParseExperiment = %+v, %v", s, err)
+		t.Fatalf("Parse = %+v, %v", s, err)
 	}
 	for _, tc := range []struct{ name, params, field string }{
 		{"magic", ``, "experiment.name"},
@@ -242,27 +312,10 @@ func TestParseExperiment(t *testing.T) {
 		{"cost", `{"max_t": 100000}`, "experiment.max_t"},
 		{"race", `{"d": null}`, "experiment.d"},
 	} {
-		_, err := ParseExperiment(tc.name, []byte(tc.params))
+		_, err := Parse(tc.name, []byte(tc.params))
 		var fe *scenario.FieldError
 		if !errors.As(err, &fe) || fe.Field != tc.field {
-			t.Errorf("ParseExperiment(%q, %s) = %v; want an error naming %s", tc.name, tc.params, err, tc.field)
+			t.Errorf("Parse(%q, %s) = %v; want an error naming %s", tc.name, tc.params, err, tc.field)
 		}
-	}
-}
-
-func TestSessionExperimentDevice(t *testing.T) {
-	ss, err := NewSession(scenario.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ss.Loop()
-	if dev, err := ss.ExperimentDevice("auto"); err != nil || dev.Name() != "cpu" {
-		t.Errorf("auto without a GPU: %v, %v", dev, err)
-	}
-	if _, err := ss.ExperimentDevice("gpu"); err == nil || !strings.Contains(err.Error(), "no usable GPU") {
-		t.Errorf("gpu without one: %v", err)
-	}
-	if _, err := ss.ExperimentDevice("tpu"); err == nil || !strings.Contains(err.Error(), "backend") {
-		t.Errorf("an unknown backend: %v", err)
 	}
 }

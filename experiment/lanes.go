@@ -1,9 +1,10 @@
-package demo
+package experiment
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"tttexplainer/ttt"
 )
@@ -34,6 +35,12 @@ const (
 
 var laneNames = []string{"TTT-Linear", "TTT-MLP", "linear attention", "delta rule"}
 
+func init() {
+	register("lanes", "Recall lanes",
+		"Four layers read the same stream of n key→value pairs and are then asked for every key, with one readout: the stored value closest to the output. Keys are orthogonal in blocks of d, so a d×d state can hold about d pairs, and past d every update overwrites part of an earlier one. The first chart is each lane's recall against n, the second each question's loss at the largest n, oldest pair first: read off where each lane stops recalling everything and which pairs it forgets. The headline gives this run's numbers.",
+		(*exp).lanes)
+}
+
 func (x *exp) lanes() error {
 	d := x.spec.D
 	x.total = len(laneNames) * len(x.spec.Pairs)
@@ -62,10 +69,40 @@ func (x *exp) lanes() error {
 		}
 	}
 	x.r.Tables = append(x.r.Tables, acc)
+	x.headline(&acc, lastN, d)
 	x.perQuestion(last, lastVals, lastN, d)
 	x.r.Notes = append(x.r.Notes,
 		fmt.Sprintf("d = %d: a d×d state holds about d pairs with orthogonal keys. TTT heads: online GD (b = 1), LayerNorm and residual on, η = %g (Linear) and %g (MLP), W0 random. Delta rule: bare TTT with b = 1 (η = 1). Linear attention: Σ (q·k) v.", d, lanesLRLinear, lanesLRMLP))
 	return nil
+}
+
+// headline says each lane's recall at the largest n, and up to which n it
+// recalled every pair (at that n and every smaller one tried), as this run
+// measured them.
+func (x *exp) headline(acc *Table, largest, d int) {
+	at, all := make([]string, len(laneNames)), make([]string, len(laneNames))
+	for i, name := range laneNames {
+		at[i] = fmt.Sprintf("%s %.3g", name, x.r.Summary[fmt.Sprintf("recall_%s_n%d", summaryKey(name), largest)])
+		full := "no n tried"
+		for _, row := range acc.Rows {
+			if n := int(row[0]); x.perfectBelow(acc, i, n) {
+				full = fmt.Sprintf("n = %d", n)
+			}
+		}
+		all[i] = fmt.Sprintf("%s %s", name, full)
+	}
+	x.r.Headline = fmt.Sprintf("Recall of %d pairs in a %d×%d state, on %s: %s. Every pair recalled up to: %s.",
+		largest, d, d, x.where(), strings.Join(at, ", "), strings.Join(all, ", "))
+}
+
+// perfectBelow reports whether lane i recalled every pair at every setting ≤ n.
+func (x *exp) perfectBelow(acc *Table, i, n int) bool {
+	for _, row := range acc.Rows {
+		if int(row[0]) <= n && row[i+1] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // perQuestion adds the loss 1 − cos(z, v) of every question at the largest

@@ -1,4 +1,4 @@
-package demo
+package experiment
 
 import (
 	"fmt"
@@ -27,6 +27,12 @@ var ablationPath = []ablationStep{
 	{label: "+ mini-batch GD (b = 16, s_i = 1/i)", w0: true, ln: true, minibatch: true},
 	{label: "+ learned η (a sigmoid gate per token)", w0: true, ln: true, minibatch: true, eta: true},
 	{label: "+ Mamba backbone: causal convs on q, k and an output gate", w0: true, ln: true, minibatch: true, eta: true, mb: true},
+}
+
+func init() {
+	register("equivalence", "Equivalences and the ablation path",
+		"Strip TTT-Linear bare (f(k) = kW, no bias, LayerNorm or residual, W0 = 0, η = 1) and run batch GD over the whole sequence: its outputs are causal linear attention's, to float32 rounding (first table). With b = 1 the same learner is the delta rule, and the Nadaraya–Watson learner is softmax attention. The ablation path then adds the paper's toggles one at a time: look at how far each moves the output from linear attention.",
+		(*exp).equivalence)
 }
 
 func (x *exp) equivalence() error {
@@ -118,6 +124,8 @@ func (x *exp) equivalence() error {
 		}
 	}
 	x.r.Tables = append(x.r.Tables, eq, abl, out)
+	x.r.Headline = fmt.Sprintf("On %s: bare TTT vs linear attention max |Δ| = %.2g, bare b = 1 vs the delta rule %.2g, Nadaraya–Watson vs softmax attention %.2g.",
+		x.where(), x.r.Summary["linear_attention_max_diff"], x.r.Summary["delta_rule_max_diff"], x.r.Summary["softmax_attention_max_diff"])
 	x.r.Notes = append(x.r.Notes,
 		"Bare TTT: f(k) = k W, no bias, LayerNorm or residual, W0 = 0, η = 1, gradients summed; the delta rule and Nadaraya–Watson are the CPU references.",
 		"The ablation's learnable parts (W0, η gate, convs, gate) are seeded random stand-ins: the layer is untrained, each step shows how much the toggle changes the output.")

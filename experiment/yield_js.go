@@ -1,6 +1,6 @@
 //go:build js
 
-package demo
+package experiment
 
 import "time"
 
