@@ -240,8 +240,8 @@ func TestRegistry(t *testing.T) {
 // every kind of kernel the experiments use (TTT-Linear, TTT-MLP, linear
 // attention, the bare learner).
 func TestWidestHead(t *testing.T) {
-	if scenario.MaxExpD > gpu.MaxD {
-		t.Fatalf("scenario.MaxExpD = %d, but the kernels take d ≤ gpu.MaxD = %d", scenario.MaxExpD, gpu.MaxD)
+	if scenario.MaxExpD > gpu.MaxDMLP {
+		t.Fatalf("scenario.MaxExpD = %d, but the TTT-MLP kernels take d ≤ gpu.MaxDMLP = %d", scenario.MaxExpD, gpu.MaxDMLP)
 	}
 	s := scenario.DefaultExperiment("lanes")
 	s.D, s.Pairs = scenario.MaxExpD, []int{scenario.MaxExpD}

@@ -32,6 +32,11 @@ var (
 // Size limits of the kernels.
 const (
 	MaxD = shaders.MaxD // widest head: rows of d floats live in registers
+	// MaxDMLP is the widest TTT-MLP head. The MLP kernels hold it to 64:
+	// at d ≥ 88 (b = 64) they wrote out of bounds on lavapipe and crashed
+	// the process (TestLargestShapes, on an AVX-512 host); until that is
+	// understood they refuse the widths where it was seen.
+	MaxDMLP = 64
 	MaxB = 64           // largest mini-batch of the per-head kernels
 )
 
@@ -240,6 +245,9 @@ func checkHeads(form ttt.Form, heads []ttt.HeadInput) (shape, error) {
 	}
 	if s.d > MaxD {
 		return shape{}, fmt.Errorf("gpu: head size d = %d, the kernels take d ≤ %d", s.d, MaxD)
+	}
+	if s.model == ttt.MLP && s.d > MaxDMLP {
+		return shape{}, fmt.Errorf("gpu: head size d = %d, the TTT-MLP kernels take d ≤ %d", s.d, MaxDMLP)
 	}
 	if s.b > MaxB {
 		return shape{}, fmt.Errorf("gpu: mini-batch size b = %d, the kernels take b ≤ %d", s.b, MaxB)

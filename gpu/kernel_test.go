@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"tttexplainer/ttt"
@@ -174,8 +175,10 @@ func compare32(name string, got, want []float32) ttt.Diff {
 // mini-batch, every form, both inner models.
 func TestLargestShapes(t *testing.T) {
 	be := backend(t)
-	for _, m := range []ttt.Model{ttt.Linear, ttt.MLP} {
-		runForms(t, be, m, MaxB, fmt.Sprintf("%v/d%d/b%d/T70", m, MaxD, MaxB), problems(m, 2, 70, MaxD, MaxB, 9))
+	runForms(t, be, ttt.Linear, MaxB, fmt.Sprintf("linear/d%d/b%d/T70", MaxD, MaxB), problems(ttt.Linear, 2, 70, MaxD, MaxB, 9))
+	runForms(t, be, ttt.MLP, MaxB, fmt.Sprintf("mlp/d%d/b%d/T70", MaxDMLP, MaxB), problems(ttt.MLP, 2, 70, MaxDMLP, MaxB, 9))
+	if _, err := be.Run(ttt.Dual, problems(ttt.MLP, 1, 3, MaxDMLP+1, 1, 1)); err == nil || !strings.Contains(err.Error(), "TTT-MLP kernels take d ≤") {
+		t.Errorf("a TTT-MLP head of d = %d: %v, want the kernels' limit", MaxDMLP+1, err)
 	}
 	runForms(t, be, ttt.Linear, 1, "linear/d128/b1/T5", problems(ttt.Linear, 2, 5, MaxD, 1, 9))
 }

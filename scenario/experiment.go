@@ -39,12 +39,10 @@ const (
 	MaxPairs   = 256  // associative recall: stored pairs
 )
 
-// MaxExpD is not gpu.MaxD (128, MAXD in common.wgsl), the widest head the
-// kernels accept: the TTT-MLP kernels, which lanes runs, write out of
-// bounds or crash lavapipe above d = 64 (gpu's TestLargestShapes at d =
-// 128; segfaults measured at d = 88, 92, 95, 96 and 128). Package
-// experiment's TestWidestHead runs lanes at MaxExpD on the GPU and holds
-// MaxExpD ≤ gpu.MaxD.
+// MaxExpD is gpu.MaxDMLP (64), not gpu.MaxD (128): lanes runs TTT-MLP
+// heads, whose kernels refuse wider heads (they wrote out of bounds on
+// lavapipe at d ≥ 88). Package experiment's TestWidestHead runs lanes at
+// MaxExpD on the GPU and holds MaxExpD ≤ gpu.MaxDMLP.
 
 // ExperimentKind is an experiment as a scenario knows it: its name, its
 // defaults, and the fields it uses with their bounds (seed is always used;
