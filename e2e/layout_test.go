@@ -195,6 +195,16 @@ func TestLayoutEmbed(t *testing.T) {
 		t.Errorf("the experiment embed's explanation line: %q", what)
 	}
 	saveShot(t, ctx, "embed-experiment.png")
+	// The panel's own "Copy embed code" is oEmbed's html for the experiment's link.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lab-embed"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.getElementById("lab-status").textContent.startsWith("<iframe")`)
+	got := eval[string](t, ctx, `document.getElementById("lab-status").textContent`)
+	want := eval[string](t, ctx, `fetch("/oembed?url=" + encodeURIComponent(new URL("?" + ttt.lastExperiment().query, document.baseURI).href)).then((r) => r.json()).then((o) => o.html || JSON.stringify(o))`)
+	if got != want || !strings.Contains(got, "exp=sweep") {
+		t.Errorf("the experiment's Copy embed code:\n%s\noEmbed's html:\n%s", got, want)
+	}
 	clickAndWait(t, ctx, "#lab-run", `ttt.experimentProgress().running`)
 	waitJS(t, ctx, `!ttt.experimentProgress().running && /Done/.test(document.getElementById("lab-status").textContent)`)
 }
@@ -208,6 +218,7 @@ func TestLayoutEmbedCode(t *testing.T) {
 	ctx := browser(t, false)
 	copied := func() (string, string) {
 		t.Helper()
+		eval[bool](t, ctx, `(document.getElementById("link").value = "") === ""`)
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("copy-embed"))); err != nil {
 			t.Fatal(err)
 		}
@@ -220,6 +231,12 @@ func TestLayoutEmbedCode(t *testing.T) {
 		t.Errorf("Copy embed code:\n%s\noEmbed's html:\n%s", got, want)
 	} else if !strings.Contains(got, "/embed.html?") || !strings.Contains(got, "b=4") {
 		t.Errorf("Copy embed code: %s; want the embed view with the scenario", got)
+	}
+
+	// The language model's mode: its link holds its text.
+	clickAndWait(t, ctx, `#mode-switch [data-mode=lm]`, `(() => { const s = ttt.lmState(); return !!s && s.done > 0 && s.done === s.tokens.length; })()`)
+	if got, want := copied(); got != want || !strings.Contains(got, "mode=lm") {
+		t.Errorf("in the language model's mode, Copy embed code:\n%s\noEmbed's html:\n%s", got, want)
 	}
 
 	id := eval[string](t, ctx, `fetch("/api/scenarios", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({model: "mlp", b: 8})}).then((r) => r.json()).then((c) => c.id)`)

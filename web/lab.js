@@ -125,7 +125,8 @@
     $("lab-json").addEventListener("click", () => lastResult && download(`ttt-${lastResult.experiment}.json`, JSON.stringify(lastResult, null, 2), "application/json"));
     $("lab-csv").addEventListener("click", async () => lastResult && download(`ttt-${lastResult.experiment}.csv`, await window.ttt.experimentCSV(), "text/csv"));
     $("lab-link").addEventListener("click", () => lastResult && copy(pageURL("", lastResult.query)));
-    $("lab-embed").addEventListener("click", () => lastResult && copy(`<iframe src="${pageURL("embed.html", lastResult.query)}" width="100%" height="560" style="border:0" title="TTT Explainer: the ${lastResult.experiment} experiment" loading="lazy"></iframe>`));
+    // The embed code of the experiment's link: oEmbed's html for it (page.js, package snippet).
+    $("lab-embed").addEventListener("click", () => lastResult && window.ttt.embedCode(pageURL("", lastResult.query)).then(copy, (e) => copy(e.message)));
     $("lab-save").addEventListener("click", () => lastResult && save(lastResult.spec));
     choose(chosen);
   }
