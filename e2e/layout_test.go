@@ -185,6 +185,10 @@ func TestLayoutEmbed(t *testing.T) {
 		t.Errorf("after pausing, the button says %q", label)
 	}
 	saveShot(t, ctx, "embed-layer.png")
+	// setConfig names WebGPU as replay and setBackend do.
+	if msg := eval[string](t, ctx, `ttt.setConfig({backend: "webgpu"}).then((s) => "ok " + s.scenario.backend, (e) => e.message)`); msg != "ok gpu" {
+		t.Errorf(`setConfig({backend: "webgpu"}): %s; want the run on backend "gpu" (it falls back to the CPU without an adapter)`, msg)
+	}
 
 	open(t, ctx, srv.URL+"/embed.html?autoplay=0&backend=cpu&exp=lanes")
 	waitJS(t, ctx, `!!document.querySelector("#lab-result .lab-chart")`)

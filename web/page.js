@@ -11,7 +11,8 @@
 //                                 Promise of the object that `ttt replay` prints (caseJSON: string or object;
 //                                 backend "webgpu"/"gpu" or "cpu"; form defaults to the case's scheme)
 //   ttt.setConfig(partial)        change scenario fields ({model, form, b, lr, width, ln, seed, input, text,
-//                                 backend, speed, opt, beta, wd}); restarts the run; rejects naming a bad field
+//                                 backend ("auto", "gpu"/"webgpu", "cpu"), speed, opt, beta, wd}); restarts the
+//                                 run; rejects naming a bad field
 //   ttt.play(), ttt.pause()       start and stop stepping at the scenario's speed
 //   ttt.step(n = 1 | "batch")     show n more tokens, or up to the end of the mini-batch
 //   ttt.seek(t), ttt.reset()      scrub to token t; start again
@@ -96,10 +97,16 @@
     return typeof out === "string" ? JSON.parse(out) : out;
   }
 
+  // The API calls WebGPU "webgpu" (replay, setBackend, lm) or "gpu"; the
+  // scenario names it "gpu".
+  function scenarioBackend(patch) {
+    return patch.backend === "webgpu" ? Object.assign({}, patch, { backend: "gpu" }) : patch;
+  }
+
   const api = {
     ready,
     replay: (c, backend, form) => call("replay", typeof c === "string" ? c : JSON.stringify(c), backend || "", form || ""),
-    setConfig: (patch) => call("setConfig", JSON.stringify(patch || {})),
+    setConfig: (patch) => call("setConfig", JSON.stringify(scenarioBackend(patch || {}))),
     play: () => call("play"),
     pause: () => call("pause"),
     step: (n) => call("step", n === undefined ? 1 : n),
