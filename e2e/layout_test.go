@@ -178,6 +178,11 @@ func TestLayoutEmbed(t *testing.T) {
 	if what := eval[string](t, ctx, `[...document.querySelectorAll(".embed-head .what")].filter((e) => e.checkVisibility()).map((e) => e.textContent).join("|")`); !strings.HasPrefix(what, "What am I looking at?") || strings.Contains(what, "|") {
 		t.Errorf("the embed's explanation line: %q", what)
 	}
+	// "Open the full page" leads to the page with the embed's scenario.
+	full := `(() => { const a = document.getElementById("open-full"); a.addEventListener("click", (e) => e.preventDefault(), {once: true}); a.click(); return a.href; })()`
+	if href := eval[string](t, ctx, full); !strings.HasPrefix(href, srv.URL+"/?") || !strings.Contains(href, "backend=cpu") {
+		t.Errorf("the embed's full-page link is %s; want the page with the embed's scenario", href)
+	}
 	clickAndWait(t, ctx, "#step", `ttt.state().t === 1`)
 	clickAndWait(t, ctx, "#play", `ttt.state().playing && ttt.state().t > 3`)
 	clickAndWait(t, ctx, "#play", `!ttt.state().playing`)
@@ -200,6 +205,9 @@ func TestLayoutEmbed(t *testing.T) {
 		t.Errorf("the experiment embed's explanation line: %q", what)
 	}
 	saveShot(t, ctx, "embed-experiment.png")
+	if href := eval[string](t, ctx, full); !strings.Contains(href, "exp=lanes") {
+		t.Errorf("the experiment embed's full-page link is %s; want the page with the experiment", href)
+	}
 	// The panel's own "Copy embed code" is oEmbed's html for the experiment's link.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lab-embed"))); err != nil {
 		t.Fatal(err)
@@ -212,6 +220,15 @@ func TestLayoutEmbed(t *testing.T) {
 	}
 	clickAndWait(t, ctx, "#lab-run", `ttt.experimentProgress().running`)
 	waitJS(t, ctx, `!ttt.experimentProgress().running && /Done/.test(document.getElementById("lab-status").textContent)`)
+
+	// In a phone-wide frame nothing is cut and the controls stay in it.
+	viewport(t, ctx, 360, 480, true)
+	open(t, ctx, srv.URL+"/embed.html?autoplay=0&backend=cpu")
+	r := eval[map[string]float64](t, ctx, `(() => { const b = document.querySelector(".embed-bar").getBoundingClientRect(), v = document.getElementById("view").getBoundingClientRect(); return {scroll: document.scrollingElement.scrollWidth, w: innerWidth, h: innerHeight, bar: b.bottom, view: v.height}; })()`)
+	if r["scroll"] > r["w"] || r["bar"] > r["h"] || r["view"] < 200 {
+		t.Errorf("the embed at 360×480: %v px wide in %v, bar ends at %v of %v, canvas %v px high", r["scroll"], r["w"], r["bar"], r["h"], r["view"])
+	}
+	clickAndWait(t, ctx, "#step", `ttt.state().t === 1`)
 }
 
 // TestLayoutEmbedCode: "Copy embed code" copies exactly the html of the
