@@ -135,6 +135,10 @@ func TestLayoutFirstScreen(t *testing.T) {
 		checkLayout(t, name, eval[layoutReport](t, ctx, measure))
 		saveShot(t, ctx, "first-screen-"+name+".png")
 
+		// The exact formulas are one click away.
+		clickAndWait(t, ctx, `.lede a[href="#formulas"]`, `(() => { const d = document.getElementById("formulas"), r = d.getBoundingClientRect(); return d.open && r.top > -1 && r.top < innerHeight; })()`)
+		eval[bool](t, ctx, `!(document.getElementById("formulas").open = false)`)
+
 		long := strings.Repeat("a_long_name_without_any_break_", 30)
 		eval[bool](t, ctx, fmt.Sprintf(`(() => { const e = document.getElementById("error"); e.textContent = %q; e.hidden = false; return true; })()`, long))
 		checkLayout(t, name+" with a long error", eval[layoutReport](t, ctx, measure))
