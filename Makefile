@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 TTT     := $(BIN)/ttt
 
-.PHONY: run test deps vet unit fuzz bench build clean wasm page-e2e train train-baselines train-mlp
+.PHONY: run test deps vet unit fuzz bench build clean wasm static page-e2e train train-baselines train-mlp
 
 # The main job: the site (page, scenario API, oEmbed) on 127.0.0.1:8080 with
 # its database in ./data. Ctrl-C stops it gracefully.
@@ -29,6 +29,12 @@ wasm:
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WEB)/wasm_exec.js
 	printf '{"wasm":"app.wasm","bytes":%s,"gzip":%s}\n' $$(stat -c %s $(WEB)/app.wasm) $$(stat -c %s $(WEB)/app.wasm.gz) > $(WEB)/app.json
 	@echo "web/app.wasm: $$(stat -c %s $(WEB)/app.wasm) bytes, $$(stat -c %s $(WEB)/app.wasm.gz) gzipped"
+
+# The page as a folder that any static file host serves (no API: links carry
+# their state in the URL; no short links).
+STATIC ?= build/static
+static: wasm
+	$(GO) run ./cmd/static -web $(WEB) -out $(STATIC)
 
 # The page's browser tests alone (they also run in `unit`, inside go test ./...).
 page-e2e:

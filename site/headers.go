@@ -3,6 +3,7 @@ package site
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -70,10 +71,12 @@ func SecurityHeaders(h http.Header, k Kind) {
 }
 
 // KindOf tells the header set of a static file by its name: embed.html is
-// the embed view, other HTML is the page.
+// the embed view, other HTML is the page. view.html, the canvas frame, is
+// framed by the embed view and so, through it, by any site: frame-ancestors
+// checks every ancestor, not only the parent.
 func KindOf(name string) Kind {
 	switch {
-	case path.Base(name) == "embed.html":
+	case path.Base(name) == "embed.html", path.Base(name) == "view.html":
 		return KindEmbed
 	case strings.HasSuffix(name, ".html"):
 		return KindPage
@@ -131,4 +134,29 @@ func CacheControl(name string) string {
 		return CacheImmutable
 	}
 	return CacheRevalidate
+}
+
+// EmbedRedirect is where a page address with ?embed=1 leads: the page (/,
+// /index.html) to /embed.html and a saved scenario's /s/{id} to /e/{id},
+// keeping the rest of the query. The page itself may only be framed by
+// itself, so a frame of ?embed=1 must be sent on before the page loads.
+func EmbedRedirect(u *url.URL) (string, bool) {
+	q := u.Query()
+	if q.Get("embed") != "1" {
+		return "", false
+	}
+	q.Del("embed")
+	var to string
+	switch p := u.Path; {
+	case p == "/" || p == "" || p == "/index.html":
+		to = "/embed.html"
+	case strings.HasPrefix(p, "/s/"):
+		to = "/e/" + strings.TrimPrefix(p, "/s/")
+	default:
+		return "", false
+	}
+	if enc := q.Encode(); enc != "" {
+		to += "?" + enc
+	}
+	return to, true
 }

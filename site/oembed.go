@@ -4,19 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"tttexplainer/scenario"
-)
-
-// The embed's default size, 3:2.
-const (
-	EmbedWidth  = 720
-	EmbedHeight = 480
+	"tttexplainer/snippet"
 )
 
 // OEmbed is an oEmbed 1.0 response of type rich.
@@ -30,26 +24,6 @@ type OEmbed struct {
 	Width        int    `json:"width"`
 	Height       int    `json:"height"`
 	CacheAge     int    `json:"cache_age,omitempty"`
-}
-
-// IframeSnippet is the embed snippet: an iframe of the embed view with a
-// title (for screen readers) and a size.
-func IframeSnippet(src, title string, width, height int) string {
-	return fmt.Sprintf(`<iframe src="%s" title="%s" width="%d" height="%d" style="border:0;max-width:100%%" loading="lazy" allow="cross-origin-isolated; fullscreen"></iframe>`,
-		html.EscapeString(src), html.EscapeString(title), width, height)
-}
-
-// embedSize fits the default size into maxwidth × maxheight (0: no bound),
-// keeping its aspect ratio.
-func embedSize(maxW, maxH int) (int, int) {
-	w, h := EmbedWidth, EmbedHeight
-	if maxW > 0 && w > maxW {
-		w, h = maxW, maxW*EmbedHeight/EmbedWidth
-	}
-	if maxH > 0 && h > maxH {
-		w, h = maxH*EmbedWidth/EmbedHeight, maxH
-	}
-	return max(w, 1), max(h, 1)
 }
 
 func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +81,7 @@ func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
 			h.internalError(w, r, "decoding the stored scenario", err)
 			return
 		}
-		src, title = pathURL(origin, "/e/"+id), Title(&s)
+		src, title = snippet.Src(origin, p, &s), snippet.Title(&s)
 	case p == "" || p == "/" || p == "/index.html" || p == "/embed.html":
 		// The page with its state in the query, as the page's own URL has it.
 		s, err := scenario.FromQuery(u.Query())
@@ -120,17 +94,13 @@ func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "url: invalid scenario: %v", err)
 			return
 		}
-		src = pathURL(origin, "/embed.html")
-		if enc := s.Query().Encode(); enc != "" {
-			src += "?" + enc
-		}
-		title = Title(&s)
+		src, title = snippet.Src(origin, p, &s), snippet.Title(&s)
 	default:
 		writeError(w, http.StatusNotFound, "no embed for %q: embeddable are /s/{id}, /e/{id} and the page", raw)
 		return
 	}
 
-	width, height := embedSize(dims[0], dims[1])
+	width, height := snippet.Size(dims[0], dims[1])
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	writeJSON(w, http.StatusOK, OEmbed{
 		Version:      "1.0",
@@ -138,7 +108,7 @@ func (h *Handler) oembed(w http.ResponseWriter, r *http.Request) {
 		ProviderName: "TTT Explainer",
 		ProviderURL:  origin + "/",
 		Title:        title,
-		HTML:         IframeSnippet(src, title, width, height),
+		HTML:         snippet.Iframe(src, title, width, height),
 		Width:        width,
 		Height:       height,
 		CacheAge:     86400,

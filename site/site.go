@@ -96,6 +96,11 @@ func New(cfg Config) *Handler {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if to, ok := EmbedRedirect(r.URL); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		SecurityHeaders(w.Header(), KindEmbed)
+		http.Redirect(w, r, to, http.StatusFound)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	"tttexplainer/scenario"
+	"tttexplainer/snippet"
 )
 
 // view answers /s/{id} (the page) and /e/{id} (the embed view): the page's
@@ -101,18 +102,5 @@ func renderPage(page, scenario []byte, oembedHref, title string) []byte {
 	return out
 }
 
-// Title names a scenario for people: the model, form and step size, never
-// its text.
-func Title(s *scenario.Scenario) string {
-	if s.Experiment != nil {
-		return fmt.Sprintf("TTT Explainer: the %s experiment", s.Experiment.Name)
-	}
-	if s.LM != nil {
-		return "TTT Explainer: a TTT language model reading a text"
-	}
-	model := map[string]string{"linear": "TTT-Linear", "mlp": "TTT-MLP"}[s.Model]
-	if model == "" {
-		model = "TTT"
-	}
-	return fmt.Sprintf("TTT Explainer: %s, %s form, b = %d, η = %g, %s input", model, s.Form, s.B, s.LR, s.Input)
-}
+// Title names a scenario for people (snippet.Title: the embed code's title).
+func Title(s *scenario.Scenario) string { return snippet.Title(s) }

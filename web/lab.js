@@ -122,7 +122,8 @@
     $("lab-json").addEventListener("click", () => shown() && download(`ttt-${chosen}.json`, JSON.stringify(shown(), null, 2), "application/json"));
     $("lab-csv").addEventListener("click", () => shown() && download(`ttt-${chosen}.csv`, csvs[chosen], "text/csv"));
     $("lab-link").addEventListener("click", () => shown() && copy(pageURL("", shown().query)));
-    $("lab-embed").addEventListener("click", () => shown() && copy(`<iframe src="${pageURL("embed.html", shown().query)}" width="100%" height="560" style="border:0" title="TTT Explainer: the ${chosen} experiment" loading="lazy"></iframe>`));
+    // The embed code of the experiment's link: oEmbed's html for it (page.js, package snippet).
+    $("lab-embed").addEventListener("click", () => shown() && window.ttt.embedCode(pageURL("", shown().query)).then(copy, (e) => copy(e.message)));
     $("lab-save").addEventListener("click", () => shown() && save(shown().spec));
     choose(chosen);
   }

@@ -160,12 +160,13 @@
       if (b) b.addEventListener("click", (e) => {
         if (mode !== "lm" || !$("lm-text")) return;
         e.stopImmediatePropagation();
-        const q = lmQuery($("lm-text").value);
-        const text = id === "copy" ? `${location.origin}/?${q}` :
-          `<iframe src="${location.origin}/embed.html?${q}" width="100%" height="520" style="border:0" title="TTT language model" loading="lazy"></iframe>`;
-        navigator.clipboard.writeText(text).catch(() => {});
-        const link = $("link");
-        if (link) { link.value = text; link.select(); }
+        const page = `${location.origin}/?${lmQuery($("lm-text").value)}`;
+        // The embed code is oEmbed's html for the page's link (page.js, package snippet).
+        (id === "copy" ? Promise.resolve(page) : window.ttt.embedCode(page)).then((text) => {
+          navigator.clipboard.writeText(text).catch(() => {});
+          const link = $("link");
+          if (link) { link.value = text; link.select(); }
+        }, (err) => show(err.message));
       }, true);
     }
     if (initial.get("mode") === "lm") {

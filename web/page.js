@@ -1,8 +1,8 @@
 // page.js wires the page's controls and text to the Go program, and offers
 // the page API, window.ttt, to scripts, tests and (through postMessage) to
-// pages that embed this one. The Go program (app.wasm, built from wasm/)
-// runs in the canvas frame (view.html) or, in embed.html, in this document;
-// it exposes globalThis.tttCore there and calls back the tttReady,
+// pages that embed this one, in index.html and in the compact embed.html.
+// The Go program (app.wasm, built from wasm/) runs in the canvas frame
+// (view.html); it exposes globalThis.tttCore there and calls back the tttReady,
 // tttOnFrame, tttProgress and tttFatal functions defined here.
 //
 // window.ttt (every method but state returns a Promise):
@@ -11,7 +11,8 @@
 //                                 Promise of the object that `ttt replay` prints (caseJSON: string or object;
 //                                 backend "webgpu"/"gpu" or "cpu"; form defaults to the case's scheme)
 //   ttt.setConfig(partial)        change scenario fields ({model, form, b, lr, width, ln, seed, input, text,
-//                                 backend, speed, opt, beta, wd}); restarts the run; rejects naming a bad field
+//                                 backend ("auto", "gpu"/"webgpu", "cpu"), speed, opt, beta, wd}); restarts the
+//                                 run; rejects naming a bad field
 //   ttt.play(), ttt.pause()       start and stop stepping at the scenario's speed
 //   ttt.step(n = 1 | "batch")     show n more tokens, or up to the end of the mini-batch
 //   ttt.seek(t), ttt.reset()      scrub to token t; start again
@@ -23,6 +24,8 @@
 //                                 after, z?}]}: the stream form with GD, momentum, Adam and GD + weight decay
 //                                 on the scenario's tokens (backend "cpu", "gpu"/"webgpu" or "" for the run's;
 //                                 tokens: the first n, 0 for all; z: include every z_t, [T][D])
+//   ttt.embedCode(url?)           Promise of the embed snippet of the page at url (default: this one),
+//                                 exactly the html of the site's /oembed for that URL
 //   ttt.simulateDeviceLoss()      release the GPU device as a lost one would be; the run moves to the CPU
 //   ttt.state({weights})          {t, done, total, point, backend, adapter, reason, scenario, query, tokens,
 //                                  loss_w0, loss_start, loss_before, loss_after (per token shown),
@@ -95,10 +98,16 @@
     return typeof out === "string" ? JSON.parse(out) : out;
   }
 
+  // The API calls WebGPU "webgpu" (replay, setBackend, lm) or "gpu"; the
+  // scenario names it "gpu".
+  function scenarioBackend(patch) {
+    return patch.backend === "webgpu" ? Object.assign({}, patch, { backend: "gpu" }) : patch;
+  }
+
   const api = {
     ready,
     replay: (c, backend, form) => call("replay", typeof c === "string" ? c : JSON.stringify(c), backend || "", form || ""),
-    setConfig: (patch) => call("setConfig", JSON.stringify(patch || {})),
+    setConfig: (patch) => call("setConfig", JSON.stringify(scenarioBackend(patch || {}))),
     play: () => call("play"),
     pause: () => call("pause"),
     step: (n) => call("step", n === undefined ? 1 : n),
@@ -109,6 +118,7 @@
     setView: (v) => call("setView", Object.assign(currentView(), v || {})),
     simulateDeviceLoss: () => call("simulateDeviceLoss"),
     compareOptimizers: (o) => call("compareOptimizers", JSON.stringify(o || {})),
+    embedCode: (url) => coreReady.then(() => embedCode(url)),
     // After ready: until the GPU is probed, every run starts on the CPU.
     lm: (text, opts) => ready.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
     lmSeek: (t) => call("lmSeek", t),
@@ -143,7 +153,7 @@
   };
   window.tttOnFrame = (json) => {
     if (!coreWin) {
-      coreWin = isEmbedDoc() ? window : ($("view") && $("view").contentWindow) || window;
+      coreWin = ($("view") && $("view").contentWindow) || window;
       resolveCore();
       const l = $("loading");
       if (l) l.hidden = true;
@@ -329,11 +339,24 @@
     const auto = new URLSearchParams(location.search).get("autoplay");
     if (auto !== null) params.set("autoplay", auto);
     const qs = params.toString();
-    const path = isEmbedDoc() ? "/embed.html" : "/";
+    const path = pageDir() + (isEmbedDoc() ? "embed.html" : "");
     history.replaceState(null, "", path + (qs ? "?" + qs : ""));
   }
-  function pageURL(query) { return location.origin + "/" + (query ? "?" + query : ""); }
-  function embedURL(query) { return location.origin + "/embed.html" + (query ? "?" + query : ""); }
+  // The page's folder: "/" on the site (also below /s/ and /e/), or the
+  // sub-folder a static host serves it from.
+  function pageDir() { return /^\/[se]\//.test(location.pathname) ? "/" : location.pathname.replace(/[^/]*$/, ""); }
+  function pageURL(query) { return location.origin + pageDir() + (query ? "?" + query : ""); }
+
+  // The embed code of the page at url (default: this one): what the site's
+  // oEmbed answers for that URL, built by the same Go function (package
+  // snippet), so it works on a static host too.
+  function embedCode(url) {
+    const fn = coreWin && coreWin.tttEmbedCode;
+    if (typeof fn !== "function") throw new Error("the layer is still loading; try again in a moment");
+    const r = fn(String(url || location.href), JSON.stringify((last && last.scenario) || {}));
+    if (r.error) throw new Error("embed code: " + r.error);
+    return r.html;
+  }
 
   function currentView() {
     return {
@@ -440,8 +463,7 @@
     }
     onClick("copy", async () => { await copy(pageURL(last ? last.query : "")); $("copy").textContent = "Copied"; setTimeout(() => { $("copy").textContent = "Copy link"; }, 1500); });
     onClick("copy-embed", async () => {
-      const code = `<iframe src="${embedURL(last ? last.query : "")}" width="100%" height="520" style="border:0" title="TTT layer" loading="lazy" allow="clipboard-write"></iframe>`;
-      await copy(code);
+      await copy(embedCode());
       $("copy-embed").textContent = "Copied";
       setTimeout(() => { $("copy-embed").textContent = "Copy embed code"; }, 1500);
     });
@@ -460,17 +482,16 @@
     document.addEventListener("keydown", onKey);
 
     if (isEmbedDoc()) {
-      // The canvas fills the document; the bar overlays its bottom, and the
-      // Go program leaves that strip empty (tttInset, CSS pixels).
-      const bar = document.querySelector(".embed-bar");
-      const inset = () => { window.tttInset = bar.getBoundingClientRect().height; };
-      inset();
-      new ResizeObserver(inset).observe(bar);
-      // The height the embed would like: a 16:10 drawing plus the bar.
-      const post = () => postParent({ ttt: "height", height: Math.round(Math.max(360, window.innerWidth * 0.62) + window.tttInset) });
+      // The height the embed would like: its title line, a 16:10 drawing and the bar.
+      const head = document.querySelector(".embed-head"), bar = document.querySelector(".embed-bar");
+      const post = () => postParent({ ttt: "height", height: Math.round(head.offsetHeight + Math.max(360, window.innerWidth * 0.62) + bar.offsetHeight) });
       post();
       window.addEventListener("resize", post);
     }
+    // A static host has no API: no short links there (every link carries its state in its URL).
+    fetch("/api/health").then((r) => (r.ok ? r.json() : null)).catch(() => null).then((h) => {
+      if (!h || h.status !== "ok") document.body.dataset.api = "none";
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
