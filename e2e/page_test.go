@@ -261,12 +261,12 @@ func TestPageWebGPU(t *testing.T) {
 	}
 
 	t.Run("replay", func(t *testing.T) {
-		for _, name := range golden.Names() {
-			data, _ := golden.Read(name)
-			c, err := ttt.DecodeCase(data)
-			if err != nil {
-				t.Fatal(err)
-			}
+		cases, err := golden.Cases()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			name, data := c.Name, c.JSON
 			for _, be := range []string{"webgpu", "cpu"} {
 				raw := eval[json.RawMessage](t, ctx, fmt.Sprintf(`ttt.replay(%s, %q).then(JSON.stringify)`, jsString(string(data)), be))
 				var text string

@@ -141,12 +141,14 @@ func TestReplayExitCodes(t *testing.T) {
 // printed JSON and compares it with the case's expected outputs.
 func TestReplayGolden(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range golden.Names() {
-		data, _ := golden.Read(name)
+	cases, err := golden.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		name := c.Name
 		p := filepath.Join(dir, name+".json")
-		os.WriteFile(p, data, 0o644)
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
+		if err := os.WriteFile(p, c.JSON, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		for _, form := range c.Forms() {

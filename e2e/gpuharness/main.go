@@ -55,20 +55,15 @@ func run(r *report.Report, bench bool) {
 	}
 	defer be.Close()
 	r.Adapter = be.Adapter()
-	for _, name := range golden.Names() {
-		data, err := golden.Read(name)
-		if err != nil {
-			r.Error = err.Error()
-			return
-		}
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
-			r.Error = fmt.Sprintf("%s: %v", name, err)
-			return
-		}
-		for _, form := range gpu.GoldenForms(c) {
+	cases, err := golden.Cases()
+	if err != nil {
+		r.Error = err.Error()
+		return
+	}
+	for _, c := range cases {
+		for _, form := range gpu.GoldenForms(c.Case) {
 			for _, b := range []ttt.Backend{be, ttt.CPU{}} {
-				r.Cases = append(r.Cases, replay(name, c, b, form))
+				r.Cases = append(r.Cases, replay(c.Name, c.Case, b, form))
 			}
 		}
 	}
