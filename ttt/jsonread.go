@@ -50,6 +50,9 @@ func decodeJSON(data []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("not valid JSON: more data after the top-level object")
 	}
+	if p, dup := duplicateKey(data); dup {
+		return nil, fmt.Errorf("%s: duplicate key (a key may appear once in an object)", p)
+	}
 	return v, nil
 }
 
