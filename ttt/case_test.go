@@ -137,7 +137,7 @@ func TestCaseDuplicateKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		data []byte
+		data           []byte
 		old, new, want string
 	}{
 		{head, `"T": 3,`, `"T": 3, "T": 300,`, `T: duplicate key`},
