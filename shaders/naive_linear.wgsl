@@ -17,23 +17,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let h = wid.x;
   let d = P.d;
   let t = P.t0;
-  let base = setBase(0u);
-  let W = oW(base, h);
-  let B = oB(base, h);
-  let s0 = h * P.scrStride;
-  let sZk = s0;
-  let sG = s0 + d;
-  let sZq = s0 + 2u * d;
-  let sZa = s0 + 3u * d;
-  let q = iq(h, t);
+  let ws = lin(setBase(0u), h);
+  let sZk = h * P.scrStride; // Zk | G | Zq | Za [d]
+  let sG = sZk + d;
+  let sZq = sZk + 2u * d;
+  let sZa = sZk + 3u * d;
   let k = ik(h, t);
 
   for (var m = lid; m < d; m += WG) {
-    var z = st[B + m];
-    for (var p = 0u; p < d; p++) {
-      z += seq[k + p] * st[W + p * d + m];
-    }
-    scr[sZk + m] = z;
+    scr[sZk + m] = st[ws.B + m] + dot_seq_st(k, ws.W + m, d, d);
   }
   storageBarrier();
 
@@ -46,31 +38,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   let a = scale(h, 0u) * lr(h, t);
   for (var idx = lid; idx < d * d; idx += WG) {
-    let p = idx / d;
-    let m = idx % d;
-    st[W + idx] -= a * seq[k + p] * scr[sG + m];
+    st[ws.W + idx] -= a * seq[k + idx / d] * scr[sG + idx % d];
   }
   for (var m = lid; m < d; m += WG) {
-    st[B + m] -= a * scr[sG + m];
+    st[ws.B + m] -= a * scr[sG + m];
   }
   storageBarrier();
 
-  for (var m = lid; m < d; m += WG) {
-    var zq = st[B + m];
-    var za = zq;
-    for (var p = 0u; p < d; p++) {
-      let w = st[W + p * d + m];
-      zq += seq[q + p] * w;
-      za += seq[k + p] * w;
-    }
-    scr[sZq + m] = zq;
-    scr[sZa + m] = za;
-  }
+  qk_linear(lid, iq(h, t), k, ws, sZq, sZa);
   storageBarrier();
-
-  if (lid == 0u) {
-    ln_out(sZq, h, t);
-  } else if (lid == 1u) {
-    outb[oL(P.outAfter, h, t)] = ln_loss(sZa, h, t);
-  }
+  out_after(lid, h, t, sZq, sZa);
 }
