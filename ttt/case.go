@@ -158,10 +158,7 @@ func (r *reader) model(top map[string]any) Model {
 }
 
 func (r *reader) eps(top map[string]any) float32 {
-	if !has(top, "ln_eps") {
-		return DefaultEps
-	}
-	e := r.num(top, "", "ln_eps")
+	e := r.optNum(top, "", "ln_eps", DefaultEps)
 	if r.err == nil && !(e > 0 && e < 1) {
 		r.fail("ln_eps", "%g, want a small positive number", e)
 	}
@@ -208,10 +205,7 @@ func (r *reader) headCase(c *Case, top, in map[string]any) {
 	}
 	if has(top, "rope_period") {
 		h.RopePeriod = r.integer(top, "", "rope_period", 1, MaxT)
-		h.RopeTheta = 10000
-		if has(top, "rope_theta") {
-			h.RopeTheta = float64(r.num(top, "", "rope_theta"))
-		}
+		h.RopeTheta = float64(r.optNum(top, "", "rope_theta", 10000))
 		if r.err == nil && !(h.RopeTheta > 1) {
 			r.fail("rope_theta", "%g, want a base greater than 1", h.RopeTheta)
 		}
@@ -221,10 +215,7 @@ func (r *reader) headCase(c *Case, top, in map[string]any) {
 	h.ThetaQ = r.mat(th, "inputs.theta", "Q", D, d, "D×d")
 	h.ThetaV = r.mat(th, "inputs.theta", "V", D, d, "D×d")
 	if h.ShareQK {
-		h.ConvQW = r.mat(th, "inputs.theta", "conv_q_w", ConvWidth, d, "4×d")
-		h.ConvQB = r.vec(th, "inputs.theta", "conv_q_b", d)
-		h.ConvKW = r.mat(th, "inputs.theta", "conv_k_w", ConvWidth, d, "4×d")
-		h.ConvKB = r.vec(th, "inputs.theta", "conv_k_b", d)
+		h.ConvQW, h.ConvQB, h.ConvKW, h.ConvKB = r.convs(th, "inputs.theta", d, "4×d")
 	} else {
 		h.ThetaK = r.mat(th, "inputs.theta", "K", D, d, "D×d")
 	}
@@ -232,10 +223,7 @@ func (r *reader) headCase(c *Case, top, in map[string]any) {
 	h.ThetaLR = r.vec(eta, "inputs.eta_params", "theta_lr", D)
 	h.BLR = r.num(eta, "inputs.eta_params", "b_lr")
 	h.BaseLR = r.num(eta, "inputs.eta_params", "base_lr")
-	h.LRMult = 1
-	if has(eta, "lr_mult") {
-		h.LRMult = r.num(eta, "inputs.eta_params", "lr_mult")
-	}
+	h.LRMult = r.optNum(eta, "inputs.eta_params", "lr_mult", 1)
 	h.Tau = r.tau(eta, "inputs.eta_params", b)
 	norm := r.object(r.field(in, "inputs", "ttt_norm"), "inputs.ttt_norm")
 	h.Gamma = r.vec(norm, "inputs.ttt_norm", "gamma", d)
@@ -249,6 +237,16 @@ func (r *reader) headCase(c *Case, top, in map[string]any) {
 // the sequence: T = 64 with mini_batch_size = 1,000,000 would otherwise
 // allocate 10¹² coefficients.
 func batchOf(b, T int) int { return min(b, T) }
+
+// convs reads the share_qk convolutions: conv_q_w, conv_k_w [4,width] (what
+// names the shape) and conv_q_b, conv_k_b [width].
+func (r *reader) convs(m map[string]any, path string, width int, what string) (qw, qb, kw, kb []float32) {
+	qw = r.mat(m, path, "conv_q_w", ConvWidth, width, what)
+	qb = r.vec(m, path, "conv_q_b", width)
+	kw = r.mat(m, path, "conv_k_w", ConvWidth, width, what)
+	kb = r.vec(m, path, "conv_k_b", width)
+	return qw, qb, kw, kb
+}
 
 // tau reads τ: at least b values (a case may carry more; only s_1..s_b are used).
 func (r *reader) tau(m map[string]any, path string, b int) []float32 {
@@ -317,10 +315,7 @@ func (r *reader) layerCase(c *Case, top, in map[string]any) {
 	l.ThetaV = r.mat(p, pp, "theta_v", D, D, "D×D")
 	l.ShareQK = !has(p, "theta_k")
 	if l.ShareQK {
-		l.ConvQW = r.mat(p, pp, "conv_q_w", ConvWidth, D, "4×D")
-		l.ConvQB = r.vec(p, pp, "conv_q_b", D)
-		l.ConvKW = r.mat(p, pp, "conv_k_w", ConvWidth, D, "4×D")
-		l.ConvKB = r.vec(p, pp, "conv_k_b", D)
+		l.ConvQW, l.ConvQB, l.ConvKW, l.ConvKB = r.convs(p, pp, D, "4×D")
 	} else {
 		l.ThetaK = r.mat(p, pp, "theta_k", D, D, "D×D")
 	}
@@ -333,10 +328,7 @@ func (r *reader) layerCase(c *Case, top, in map[string]any) {
 	l.ThetaLR = r.mat(p, pp, "theta_lr", H, D, "H×D")
 	l.BLR = r.vec(p, pp, "b_lr", H)
 	l.BaseLR = r.num(p, pp, "base_lr")
-	l.LRMult = 1
-	if has(p, "lr_mult") {
-		l.LRMult = r.num(p, pp, "lr_mult")
-	}
+	l.LRMult = r.optNum(p, pp, "lr_mult", 1)
 	l.Tau = r.tau(p, pp, l.B)
 	l.Gamma = r.mat(p, pp, "ttt_gamma", H, d, "H×d")
 	l.Beta = r.mat(p, pp, "ttt_beta", H, d, "H×d")
