@@ -457,28 +457,46 @@ fn store4(o: u32, m0: u32, v: vec4<f32>) {
   }
 }
 
-// start_grads writes G = LNL2Grad(Z) for the n rows [n,d] at scr[z ..] to
-// scr[g ..], one row per invocation, and each token's loss_start.
-fn start_grads(lid: u32, h: u32, z: u32, g: u32) {
+// Rows are the five [b,d] blocks of per-token rows that the mini-batch
+// kernels keep in scratch (the per-token kernels, b = 1, the first four):
+// Z, the predictions at W⁰ from K; G, their gradients; and the rows the
+// outputs and losses come from: Q at W_i, K at W_i (A), K at W_{i−1} (B).
+struct Rows { Z: u32, G: u32, Q: u32, A: u32, B: u32, end: u32 }
+fn rows(s: u32) -> Rows {
+  let bd = P.b * P.d;
+  return Rows(s, s + bd, s + 2u * bd, s + 3u * bd, s + 4u * bd, s + 5u * bd);
+}
+
+// start_grads writes G = LNL2Grad(Z) for the n rows of zr, one row per
+// invocation, and each token's loss_start.
+fn start_grads(lid: u32, h: u32, zr: Rows) {
   for (var i = lid; i < P.n; i += WG) {
-    outb[oL(P.outStart, h, P.t0 + i)] = ln_l2_grad(z + i * P.d, g + i * P.d, h, P.t0 + i);
+    outb[oL(P.outStart, h, P.t0 + i)] = ln_l2_grad(zr.Z + i * P.d, zr.G + i * P.d, h, P.t0 + i);
   }
 }
 
-// out_rows ends a mini-batch: Z = Q + LN(Zq) and the losses of the rows
-// [n,d] at scr[za ..] (weights W_i: loss_after) and scr[zb ..] (W_{i−1}:
-// loss_before), one row per invocation.
-fn out_rows(lid: u32, h: u32, zq: u32, za: u32, zb: u32) {
+// before_is_start: in online GD (b = 1) the mini-batch start W⁰ is W_{t−1},
+// so loss_before is loss_start (written by invocation 0 in start_grads).
+fn before_is_start(lid: u32, h: u32, t: u32) {
+  if (lid == 0u) {
+    outb[oL(P.outBefore, h, t)] = outb[oL(P.outStart, h, t)];
+  }
+}
+
+// out_rows ends a mini-batch: Z = Q + LN(zr.Q) and the losses of the rows
+// zr.A (weights W_i: loss_after) and zr.B (W_{i−1}: loss_before), one row
+// per invocation.
+fn out_rows(lid: u32, h: u32, zr: Rows) {
   let n = P.n;
   for (var r = lid; r < 3u * n; r += WG) {
     let i = r % n;
     let t = P.t0 + i;
     if (r < n) {
-      ln_out(zq + i * P.d, h, t);
+      ln_out(zr.Q + i * P.d, h, t);
     } else if (r < 2u * n) {
-      outb[oL(P.outAfter, h, t)] = ln_loss(za + i * P.d, h, t);
+      outb[oL(P.outAfter, h, t)] = ln_loss(zr.A + i * P.d, h, t);
     } else {
-      outb[oL(P.outBefore, h, t)] = ln_loss(zb + i * P.d, h, t);
+      outb[oL(P.outBefore, h, t)] = ln_loss(zr.B + i * P.d, h, t);
     }
   }
 }

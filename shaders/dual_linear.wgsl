@@ -29,13 +29,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n = P.n;
   let t0 = P.t0;
   let ws = lin(setBase(0u), h);
-  let sZk = h * P.scrStride; // five [b,d] blocks, then three [b,b]
-  let bd = P.b * d;
-  let sG = sZk + bd;
-  let sZq = sZk + 2u * bd;
-  let sZa = sZk + 3u * bd;
-  let sZb = sZk + 4u * bd;
-  let sMq = sZk + 5u * bd;
+  let zr = rows(h * P.scrStride); // five [b,d] blocks, then three [b,b]
+  let sMq = zr.end;
   let sMk = sMq + P.b * P.b;
   let sMs = sMk + P.b * P.b;
 
@@ -52,7 +47,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
                       kq_row(h, t0, n, min(r0 + 2u, last)), kq_row(h, t0, n, min(r0 + 3u, last)));
     var a = xw_tile(x, ws, cols4(m0));
     for (var j = 0u; j < 4u; j++) {
-      store_kq(sZk, sZq, n, r0 + j, m0, a[j]);
+      store_kq(zr.Z, zr.Q, n, r0 + j, m0, a[j]);
     }
   }
   // The Gram matrices in 4×4 tiles of (i, j); tiles wholly above the diagonal are zero.
@@ -99,7 +94,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storageBarrier();
 
   // Phase 2: G, one row per invocation.
-  start_grads(lid, h, sZk, sG);
+  start_grads(lid, h, zr);
   storageBarrier();
 
   // Phase 3: the dual identity for Zbar and the two loss rows, four columns
@@ -109,19 +104,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let m0 = (tile % nc) * 4u;
     let c = cols4(m0);
     let r = i * d;
-    var zq = vec4<f32>(scr[sZq + r + c.x], scr[sZq + r + c.y], scr[sZq + r + c.z], scr[sZq + r + c.w]);
-    var za = vec4<f32>(scr[sZk + r + c.x], scr[sZk + r + c.y], scr[sZk + r + c.z], scr[sZk + r + c.w]);
+    var zq = vec4<f32>(scr[zr.Q + r + c.x], scr[zr.Q + r + c.y], scr[zr.Q + r + c.z], scr[zr.Q + r + c.w]);
+    var za = vec4<f32>(scr[zr.Z + r + c.x], scr[zr.Z + r + c.y], scr[zr.Z + r + c.z], scr[zr.Z + r + c.w]);
     var zb = za;
     for (var j = 0u; j <= i; j++) {
-      let g = sG + j * d;
+      let g = zr.G + j * d;
       let gv = vec4<f32>(scr[g + c.x], scr[g + c.y], scr[g + c.z], scr[g + c.w]);
       zq -= scr[sMq + i * n + j] * gv;
       za -= scr[sMk + i * n + j] * gv;
       zb -= scr[sMs + i * n + j] * gv;
     }
-    store4(sZq + r, m0, zq);
-    store4(sZa + r, m0, za);
-    store4(sZb + r, m0, zb);
+    store4(zr.Q + r, m0, zq);
+    store4(zr.A + r, m0, za);
+    store4(zr.B + r, m0, zb);
   }
   let sn = scale(h, n - 1u);
   // W⁰ −= Kᵀ (e ⊙ G) in 4×4 register tiles of W.
@@ -134,7 +129,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var j = 0u; j < n; j++) {
       let k = ik(h, t0 + j);
       let e = lr(h, t0 + j);
-      let g = sG + j * d;
+      let g = zr.G + j * d;
       let gv = vec4<f32>(scr[g + c.x], scr[g + c.y], scr[g + c.z], scr[g + c.w]);
       a[0] += (e * seq[k + pc.x]) * gv;
       a[1] += (e * seq[k + pc.y]) * gv;
@@ -145,11 +140,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       sub_tile(ws.W, p0 + j, m0, sn * a[j]);
     }
   }
-  bias_step(lid, h, ws.B, sG, d);
+  bias_step(lid, h, ws.B, zr.G, d);
   storageBarrier();
 
   // Phase 4: the output LayerNorm and the two losses, one row per invocation.
-  out_rows(lid, h, sZq, sZa, sZb);
+  out_rows(lid, h, zr);
 }
 
 // kq_row is the offset in seq of row r of [K; Q] for the mini-batch at t0.

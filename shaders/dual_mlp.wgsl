@@ -80,7 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storageBarrier();
 
   // Phase 3: G2, one row per invocation.
-  start_grads(lid, h, sZ2, sG2);
+  start_grads(lid, h, Rows(sZ2, sG2, sOq, sOa, sOb, sMq));
   storageBarrier();
 
   // Phase 4: G1 = (G2 W2ᵀ) ⊙ gelu′(Z1).
@@ -149,7 +149,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storageBarrier();
 
   // Phase 8: output LayerNorm and losses; the update of W2, b2 (last read in phase 7).
-  out_rows(lid, h, sOq, sOa, sOb);
+  out_rows(lid, h, Rows(sZ2, sG2, sOq, sOa, sOb, sMq));
   for (var idx = lid; idx < hid * d; idx += WG) {
     st[ws.W2 + idx] -= sn * lr_scr_scr(h, t0, sX2 + idx / d, hid, sG2 + idx % d, d, n);
   }

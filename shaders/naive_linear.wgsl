@@ -18,34 +18,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let d = P.d;
   let t = P.t0;
   let ws = lin(setBase(0u), h);
-  let sZk = h * P.scrStride; // Zk | G | Zq | Za [d]
-  let sG = sZk + d;
-  let sZq = sZk + 2u * d;
-  let sZa = sZk + 3u * d;
+  let zr = rows(h * P.scrStride); // Zk | G | Zq | Za [d] (b = 1)
   let k = ik(h, t);
 
   for (var m = lid; m < d; m += WG) {
-    scr[sZk + m] = st[ws.B + m] + dot_seq_st(k, ws.W + m, d, d);
+    scr[zr.Z + m] = st[ws.B + m] + dot_seq_st(k, ws.W + m, d, d);
   }
   storageBarrier();
 
-  if (lid == 0u) {
-    let l = ln_l2_grad(sZk, sG, h, t);
-    outb[oL(P.outStart, h, t)] = l;
-    outb[oL(P.outBefore, h, t)] = l;
-  }
+  start_grads(lid, h, zr);
   storageBarrier();
+  before_is_start(lid, h, t);
 
   let a = scale(h, 0u) * lr(h, t);
   for (var idx = lid; idx < d * d; idx += WG) {
-    st[ws.W + idx] -= a * seq[k + idx / d] * scr[sG + idx % d];
+    st[ws.W + idx] -= a * seq[k + idx / d] * scr[zr.G + idx % d];
   }
   for (var m = lid; m < d; m += WG) {
-    st[ws.B + m] -= a * scr[sG + m];
+    st[ws.B + m] -= a * scr[zr.G + m];
   }
   storageBarrier();
 
-  qk_linear(lid, iq(h, t), k, ws, sZq, sZa);
+  qk_linear(lid, iq(h, t), k, ws, zr.Q, zr.A);
   storageBarrier();
-  out_after(lid, h, t, sZq, sZa);
+  out_after(lid, h, t, zr.Q, zr.A);
 }

@@ -24,10 +24,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let sG1 = sZ1 + 2u * hid;
   let sXq = sZ1 + 3u * hid;
   let sXa = sZ1 + 4u * hid;
-  let sZ2 = sZ1 + 5u * hid;
-  let sG2 = sZ2 + d;
-  let sRq = sZ2 + 2u * d;
-  let sRa = sZ2 + 3u * d;
+  let zr = rows(sZ1 + 5u * hid); // Z2 | G2 | Rq | Ra [d] (b = 1)
   let k = ik(h, t);
 
   for (var c = lid; c < hid; c += WG) {
@@ -36,35 +33,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     scr[sX2 + c] = gelu(z);
   }
   storageBarrier();
-  mlp_z2(lid, sX2, ws, sZ2);
+  mlp_z2(lid, sX2, ws, zr.Z);
   storageBarrier();
 
-  if (lid == 0u) {
-    let l = ln_l2_grad(sZ2, sG2, h, t);
-    outb[oL(P.outStart, h, t)] = l;
-    outb[oL(P.outBefore, h, t)] = l;
-  }
+  start_grads(lid, h, zr);
   storageBarrier();
-  mlp_g1(lid, sG2, ws, sZ1, sG1);
+  before_is_start(lid, h, t);
+  mlp_g1(lid, zr.G, ws, sZ1, sG1);
   storageBarrier();
 
   // The gradient step; W2 was last read in the phase above.
   let a = scale(h, 0u) * lr(h, t);
   for (var idx = lid; idx < d * hid; idx += WG) {
     st[ws.W1 + idx] -= a * seq[k + idx / hid] * scr[sG1 + idx % hid];
-    st[ws.W2 + idx] -= a * scr[sX2 + idx / d] * scr[sG2 + idx % d];
+    st[ws.W2 + idx] -= a * scr[sX2 + idx / d] * scr[zr.G + idx % d];
   }
   for (var c = lid; c < hid; c += WG) {
     st[ws.B1 + c] -= a * scr[sG1 + c];
   }
   for (var m = lid; m < d; m += WG) {
-    st[ws.B2 + m] -= a * scr[sG2 + m];
+    st[ws.B2 + m] -= a * scr[zr.G + m];
   }
   storageBarrier();
 
   qk_mlp1(lid, iq(h, t), k, ws, sXq, sXa);
   storageBarrier();
-  qk_mlp2(lid, sXq, sXa, ws, sRq, sRa);
+  qk_mlp2(lid, sXq, sXa, ws, zr.Q, zr.A);
   storageBarrier();
-  out_after(lid, h, t, sRq, sRa);
+  out_after(lid, h, t, zr.Q, zr.A);
 }

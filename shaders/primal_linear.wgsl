@@ -22,13 +22,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n = P.n;
   let t0 = P.t0;
   let ws = lin(setBase(0u), h);
-  let sZk = h * P.scrStride; // five [b,d] blocks, then the virtual weights
-  let bd = P.b * d;
-  let sG = sZk + bd;
-  let sZq = sZk + 2u * bd;
-  let sZa = sZk + 3u * bd;
-  let sZb = sZk + 4u * bd;
-  let sWi = sZk + 5u * bd;
+  let zr = rows(h * P.scrStride); // five [b,d] blocks, then the virtual weights
+  let sWi = zr.end;
   let sBi = sWi + P.b * d * d;
 
   // Phase 1: predictions at W⁰, K W⁰ + b⁰ in 4×4 register tiles.
@@ -39,13 +34,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let x = vec4<u32>(ik(h, t0 + r0), ik(h, t0 + min(r0 + 1u, n - 1u)), ik(h, t0 + min(r0 + 2u, n - 1u)), ik(h, t0 + min(r0 + 3u, n - 1u)));
     var a = xw_tile(x, ws, cols4(m0));
     for (var j = 0u; j < 4u && r0 + j < n; j++) {
-      store4(sZk + (r0 + j) * d, m0, a[j]);
+      store4(zr.Z + (r0 + j) * d, m0, a[j]);
     }
   }
   storageBarrier();
 
   // Phase 2: the gradients, one row per invocation.
-  start_grads(lid, h, sZk, sG);
+  start_grads(lid, h, zr);
   storageBarrier();
 
   // Phase 3: every W_i, element by element, as a running sum over the mini-batch.
@@ -55,7 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let w = st[ws.W + idx];
     var acc = 0.0;
     for (var i = 0u; i < n; i++) {
-      acc += lr(h, t0 + i) * seq[ik(h, t0 + i) + p] * scr[sG + i * d + m];
+      acc += lr(h, t0 + i) * seq[ik(h, t0 + i) + p] * scr[zr.G + i * d + m];
       scr[sWi + i * d * d + idx] = w - scale(h, i) * acc;
     }
   }
@@ -63,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let c = st[ws.B + m];
     var acc = 0.0;
     for (var i = 0u; i < n; i++) {
-      acc += lr(h, t0 + i) * scr[sG + i * d + m];
+      acc += lr(h, t0 + i) * scr[zr.G + i * d + m];
       scr[sBi + i * d + m] = c - scale(h, i) * acc;
     }
   }
@@ -85,7 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     var zb = 0.0;
     if (i == 0u) {
-      zb = scr[sZk + m];
+      zb = scr[zr.Z + m];
     } else {
       let Wp = sWi + (i - 1u) * d * d;
       zb = scr[sBi + (i - 1u) * d + m];
@@ -93,14 +88,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         zb += seq[k + p] * scr[Wp + p * d + m];
       }
     }
-    scr[sZq + idx] = zq;
-    scr[sZa + idx] = za;
-    scr[sZb + idx] = zb;
+    scr[zr.Q + idx] = zq;
+    scr[zr.A + idx] = za;
+    scr[zr.B + idx] = zb;
   }
   storageBarrier();
 
   // Phase 5: output LayerNorm and losses; carry W_n to the next mini-batch.
-  out_rows(lid, h, sZq, sZa, sZb);
+  out_rows(lid, h, zr);
   for (var idx = lid; idx < d * d; idx += WG) {
     st[ws.W + idx] = scr[sWi + (n - 1u) * d * d + idx];
   }

@@ -30,12 +30,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let sXq = sZ1 + 3u * P.b * hid;
   let sXa = sZ1 + 4u * P.b * hid;
   let sXb = sZ1 + 5u * P.b * hid;
-  let sZ2 = sZ1 + 6u * P.b * hid;
-  let sG2 = sZ2 + P.b * d;
-  let sRq = sZ2 + 2u * P.b * d;
-  let sRa = sZ2 + 3u * P.b * d;
-  let sRb = sZ2 + 4u * P.b * d;
-  let sW = sZ2 + 5u * P.b * d;       // weight set i at sW + i·S
+  let zr = rows(sZ1 + 6u * P.b * hid);
+  let sW = zr.end;                   // weight set i at sW + i·S
   let S = 2u * d * hid + hid + d;    // W1_i at 0, b1_i at d·hid, W2_i at d·hid + hid, b2_i at 2·d·hid + hid
 
   for (var idx = lid; idx < n * hid; idx += WG) {
@@ -46,11 +42,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     scr[sX2 + idx] = gelu(z);
   }
   storageBarrier();
-  mlp_z2(lid, sX2, ws, sZ2);
+  mlp_z2(lid, sX2, ws, zr.Z);
   storageBarrier();
-  start_grads(lid, h, sZ2, sG2);
+  start_grads(lid, h, zr);
   storageBarrier();
-  mlp_g1(lid, sG2, ws, sZ1, sG1);
+  mlp_g1(lid, zr.G, ws, sZ1, sG1);
   storageBarrier();
 
   // Every virtual weight set, element by element, as running sums over the mini-batch.
@@ -86,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let w = st[ws.B2 + m];
     var a = 0.0;
     for (var i = 0u; i < n; i++) {
-      a += lr(h, t0 + i) * scr[sG2 + i * d + m];
+      a += lr(h, t0 + i) * scr[zr.G + i * d + m];
       scr[sW + i * S + 2u * d * hid + hid + m] = w - scale(h, i) * a;
     }
   }
@@ -123,18 +119,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let ra = scr[Wi + hid * d + m] + dot_scr_scr(sXa + i * hid, 1u, Wi + m, d, hid);
     var rb = 0.0;
     if (i == 0u) {
-      rb = scr[sZ2 + idx];
+      rb = scr[zr.Z + idx];
     } else {
       let Wp = sW + (i - 1u) * S + d * hid + hid;
       rb = scr[Wp + hid * d + m] + dot_scr_scr(sXb + i * hid, 1u, Wp + m, d, hid);
     }
-    scr[sRq + idx] = rq;
-    scr[sRa + idx] = ra;
-    scr[sRb + idx] = rb;
+    scr[zr.Q + idx] = rq;
+    scr[zr.A + idx] = ra;
+    scr[zr.B + idx] = rb;
   }
   storageBarrier();
 
-  out_rows(lid, h, sRq, sRa, sRb);
+  out_rows(lid, h, zr);
   // Carry W_n to the next mini-batch (W⁰ was last read in the running sums).
   let last = sW + (n - 1u) * S;
   for (var idx = lid; idx < d * hid; idx += WG) {
