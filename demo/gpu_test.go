@@ -71,10 +71,13 @@ func TestGPURunnerMatchesCPU(t *testing.T) {
 			r.Close()
 		}
 	}
-	for _, name := range golden.Names() {
-		data, _ := golden.Read(name)
-		c, _ := ttt.DecodeCase(data)
-		out, err := Replay(dev, data, "")
+	cases, err := golden.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		name := c.Name
+		out, err := Replay(dev, c.JSON, "")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

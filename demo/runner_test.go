@@ -259,13 +259,13 @@ func TestDeviceLossFallsBack(t *testing.T) {
 // TestReplayGolden replays every reference case through the page's replay
 // on the CPU and compares with the float64 reference at 1e-4.
 func TestReplayGolden(t *testing.T) {
-	for _, name := range golden.Names() {
-		data, _ := golden.Read(name)
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := Replay(CPU{}, data, "")
+	cases, err := golden.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		name := c.Name
+		out, err := Replay(CPU{}, c.JSON, "")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

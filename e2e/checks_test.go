@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,20 +12,23 @@ import (
 	"tttexplainer/ttt/golden"
 )
 
-// replayGolden replays each named reference case through the page's
+// replayGolden replays each named reference case (every one for nil names) through the page's
 // ttt.replay on each backend and checks every array at ttt.AbsTol +
 // ttt.RelTol. eval runs a script in whichever browser holds the page and
 // returns its value, the replay's output as JSON text.
 func replayGolden(t *testing.T, names, backends []string, eval func(script string) string) {
 	t.Helper()
-	for _, name := range names {
-		data, _ := golden.Read(name)
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
-			t.Fatal(err)
+	cases, err := golden.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		name := c.Name
+		if names != nil && !slices.Contains(names, name) {
+			continue
 		}
 		for _, be := range backends {
-			text := eval(fmt.Sprintf(`ttt.replay(%s, %q).then(JSON.stringify)`, jsString(string(data)), be))
+			text := eval(fmt.Sprintf(`ttt.replay(%s, %q).then(JSON.stringify)`, jsString(string(c.JSON)), be))
 			got, err := ttt.DecodeOutput([]byte(text))
 			if err != nil {
 				t.Fatalf("%s on %s: %v", name, be, err)

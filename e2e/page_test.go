@@ -258,7 +258,7 @@ func TestPageWebGPU(t *testing.T) {
 	}
 
 	t.Run("replay", func(t *testing.T) {
-		replayGolden(t, golden.Names(), []string{"webgpu", "cpu"}, func(script string) string {
+		replayGolden(t, nil, []string{"webgpu", "cpu"}, func(script string) string {
 			return eval[string](t, ctx, script)
 		})
 		msg := eval[string](t, ctx, `ttt.replay('{"kind": "linear"}', "webgpu").then(() => "resolved", (e) => e.message)`)

@@ -52,10 +52,7 @@ func ExampleStream() {
 	z, losses := make([]float32, H*d), make([]ttt.Losses, H)
 	for t := 0; t < T; t++ {
 		for h, p := range probs {
-			copy(q[h*d:], p.Seq.XQ[t*d:(t+1)*d])
-			copy(k[h*d:], p.Seq.XK[t*d:(t+1)*d])
-			copy(v[h*d:], p.Seq.XV[t*d:(t+1)*d])
-			lr[h] = p.Seq.LR[t]
+			lr[h] = p.Seq.Token(t, q[h*d:(h+1)*d], k[h*d:(h+1)*d], v[h*d:(h+1)*d])
 		}
 		if err := st.Step(z, losses, q, k, v, lr); err != nil {
 			fmt.Println(err)

@@ -11,25 +11,17 @@ import (
 // form it has a kernel for, against the independent float64 outputs.
 func TestGolden(t *testing.T) {
 	be := backend(t)
-	names := golden.Names()
-	if len(names) < 11 {
-		t.Fatalf("golden.Names() = %d cases, want the 11 reference cases", len(names))
+	cases, err := golden.Cases()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, name := range names {
-		data, err := golden.Read(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		forms := GoldenForms(c)
+	for _, c := range cases {
+		forms := GoldenForms(c.Case)
 		if len(forms) == 0 {
-			t.Fatalf("%s: no GPU form runs this case", name)
+			t.Fatalf("%s: no GPU form runs this case", c.Name)
 		}
 		for _, form := range forms {
-			t.Run(name+"/"+form.String(), func(t *testing.T) {
+			t.Run(c.Name+"/"+form.String(), func(t *testing.T) {
 				out, err := c.Run(be, form)
 				if err != nil {
 					t.Fatal(err)

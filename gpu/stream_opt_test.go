@@ -100,18 +100,7 @@ func streamOptVsCPU(t *testing.T, be *Backend, m ttt.Model, d, b int, o ttt.Opt)
 			}
 		}
 		if (tok+1)%b == 0 || tok == T-1 {
-			ws, err := st.Weights()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range heads {
-				gt, wt := ws[i].Tensors(), cpu[i].Weights().Tensors()
-				for j, name := range ws[i].TensorNames() {
-					if df := compare32(fmt.Sprintf("token %d head %d %s", tok, i, name), gt[j], wt[j]); !df.OK() {
-						t.Fatal(df)
-					}
-				}
-			}
+			checkWeights(t, tok, st, cpu)
 		}
 	}
 }

@@ -77,21 +77,28 @@ func TestStreamVsCPU(t *testing.T) {
 						t.Fatalf("token %d: Pos() = %d, want %d", tok, st.Pos(), cpu[0].Pos())
 					}
 					if tok%5 == 4 || tok == T-1 {
-						ws, err := st.Weights()
-						if err != nil {
-							t.Fatal(err)
-						}
-						for i := range heads {
-							gt, wt := ws[i].Tensors(), cpu[i].Weights().Tensors()
-							for j, name := range ws[i].TensorNames() {
-								if df := compare32(fmt.Sprintf("token %d head %d %s", tok, i, name), gt[j], wt[j]); !df.OK() {
-									t.Fatal(df)
-								}
-							}
-						}
+						checkWeights(t, tok, st, cpu)
 					}
 				}
 			})
+		}
+	}
+}
+
+// checkWeights compares every head's W read back from the GPU stream with
+// the CPU stream's after token tok.
+func checkWeights(t *testing.T, tok int, st *Stream, cpu []*ttt.StreamState) {
+	t.Helper()
+	ws, err := st.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cpu {
+		gt, wt := ws[i].Tensors(), cpu[i].Weights().Tensors()
+		for j, name := range ws[i].TensorNames() {
+			if df := compare32(fmt.Sprintf("token %d head %d %s", tok, i, name), gt[j], wt[j]); !df.OK() {
+				t.Fatal(df)
+			}
 		}
 	}
 }

@@ -16,13 +16,12 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
   let d = P.d;
-  let b = P.b;
   let n = P.n;
   let t0 = P.t0;
   let W = h * d * d + setBase(0u);
   let s0 = h * P.scrStride;
   let sR = s0;
-  let sW = s0 + b * d;
+  let sW = s0 + P.b * d;
 
   for (var idx = lid; idx < n * d; idx += WG) {
     let i = idx / d;

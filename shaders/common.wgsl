@@ -84,6 +84,11 @@ fn oW1(base: u32, h: u32) -> u32 { return base + h * P.d * P.hid; }
 fn oB1(base: u32, h: u32) -> u32 { return base + P.H * P.d * P.hid + h * P.hid; }
 fn oW2(base: u32, h: u32) -> u32 { return base + P.H * P.d * P.hid + P.H * P.hid + h * P.hid * P.d; }
 fn oB2(base: u32, h: u32) -> u32 { return base + 2u * P.H * P.d * P.hid + P.H * P.hid + h * P.d; }
+// Lin and Mlp are one head's inner weights in the weight set at base.
+struct Lin { W: u32, B: u32 }
+struct Mlp { W1: u32, B1: u32, W2: u32, B2: u32 }
+fn lin(base: u32, h: u32) -> Lin { return Lin(oW(base, h), oB(base, h)); }
+fn mlp(base: u32, h: u32) -> Mlp { return Mlp(oW1(base, h), oB1(base, h), oW2(base, h), oB2(base, h)); }
 fn setBase(k: u32) -> u32 { return P.st0 + k * P.setStride; }
 // The number of floats in one weight set (without guards).
 fn setSize() -> u32 {
@@ -391,9 +396,19 @@ fn opt_w(i: u32, g: f32) -> f32 {
   return w - g;
 }
 
-// opt_commit ends a mini-batch for element i: W⁰ ← W̄, m⁰ ← m̄, v⁰ ← v̄, A ← 0,
-// with G = s_b A (g) and A at index a.
-fn opt_commit(i: u32, a: u32, g: f32) {
+// opt_acc adds v to the running sum A (set 1) of element i of W⁰ (set 0)
+// and writes W̄ (set 2) = the optimiser's step on G = s A.
+fn opt_acc(i: u32, v: f32, s: f32) {
+  let a = st[i + P.setStride] + v;
+  st[i + P.setStride] = a;
+  st[i + 2u * P.setStride] = opt_w(i, s * a);
+}
+
+// opt_commit ends a mini-batch for element i of W⁰: W⁰ ← W̄, m⁰ ← m̄,
+// v⁰ ← v̄, A ← 0, with G = s A.
+fn opt_commit(i: u32, s: f32) {
+  let a = i + P.setStride;
+  let g = s * st[a];
   st[i] = st[i + 2u * P.setStride];
   let mi = i + 3u * P.setStride;
   let vi = i + 4u * P.setStride;
@@ -404,4 +419,173 @@ fn opt_commit(i: u32, a: u32, g: f32) {
     st[vi] = P.beta2 * st[vi] + (1.0 - P.beta2) * g * g;
   }
   st[a] = 0.0;
+}
+
+// The per-head kernels' shared phases. Each loop hands its rows or columns
+// out over the workgroup's WG invocations (lid); the kernels put the
+// barriers between the phases, in uniform control flow.
+
+// cols4 is the four columns m0.. of a 4-wide register tile, each clamped to
+// d − 1: a missing column reads a valid neighbour and is not stored.
+fn cols4(m0: u32) -> vec4<u32> {
+  let e = P.d - 1u;
+  return vec4<u32>(min(m0, e), min(m0 + 1u, e), min(m0 + 2u, e), min(m0 + 3u, e));
+}
+
+// xw_tile is a 4×4 register tile of X W + b for TTT-Linear weights w in st:
+// rows x (offsets in seq), columns c. 8 loads feed 16 multiply-adds.
+fn xw_tile(x: vec4<u32>, w: Lin, c: vec4<u32>) -> mat4x4<f32> {
+  let bias = vec4<f32>(st[w.B + c.x], st[w.B + c.y], st[w.B + c.z], st[w.B + c.w]);
+  var a = mat4x4<f32>(bias, bias, bias, bias);
+  for (var p = 0u; p < P.d; p++) {
+    let r = w.W + p * P.d;
+    let wv = vec4<f32>(st[r + c.x], st[r + c.y], st[r + c.z], st[r + c.w]);
+    a[0] += seq[x.x + p] * wv;
+    a[1] += seq[x.y + p] * wv;
+    a[2] += seq[x.z + p] * wv;
+    a[3] += seq[x.w + p] * wv;
+  }
+  return a;
+}
+
+// store4 stores the columns m0..m0+3 that exist (< d) of one row at scr[o ..].
+fn store4(o: u32, m0: u32, v: vec4<f32>) {
+  for (var j = 0u; j < 4u; j++) {
+    if (m0 + j < P.d) {
+      scr[o + m0 + j] = v[j];
+    }
+  }
+}
+
+// Rows are the five [b,d] blocks of per-token rows that the mini-batch
+// kernels keep in scratch (the per-token kernels, b = 1, the first four):
+// Z, the predictions at W⁰ from K; G, their gradients; and the rows the
+// outputs and losses come from: Q at W_i, K at W_i (A), K at W_{i−1} (B).
+struct Rows { Z: u32, G: u32, Q: u32, A: u32, B: u32, end: u32 }
+fn rows(s: u32) -> Rows {
+  let bd = P.b * P.d;
+  return Rows(s, s + bd, s + 2u * bd, s + 3u * bd, s + 4u * bd, s + 5u * bd);
+}
+
+// start_grads writes G = LNL2Grad(Z) for the n rows of zr, one row per
+// invocation, and each token's loss_start.
+fn start_grads(lid: u32, h: u32, zr: Rows) {
+  for (var i = lid; i < P.n; i += WG) {
+    outb[oL(P.outStart, h, P.t0 + i)] = ln_l2_grad(zr.Z + i * P.d, zr.G + i * P.d, h, P.t0 + i);
+  }
+}
+
+// before_is_start: in online GD (b = 1) the mini-batch start W⁰ is W_{t−1},
+// so loss_before is loss_start (written by invocation 0 in start_grads).
+fn before_is_start(lid: u32, h: u32, t: u32) {
+  if (lid == 0u) {
+    outb[oL(P.outBefore, h, t)] = outb[oL(P.outStart, h, t)];
+  }
+}
+
+// out_rows ends a mini-batch: Z = Q + LN(zr.Q) and the losses of the rows
+// zr.A (weights W_i: loss_after) and zr.B (W_{i−1}: loss_before), one row
+// per invocation.
+fn out_rows(lid: u32, h: u32, zr: Rows) {
+  let n = P.n;
+  for (var r = lid; r < 3u * n; r += WG) {
+    let i = r % n;
+    let t = P.t0 + i;
+    if (r < n) {
+      ln_out(zr.Q + i * P.d, h, t);
+    } else if (r < 2u * n) {
+      outb[oL(P.outAfter, h, t)] = ln_loss(zr.A + i * P.d, h, t);
+    } else {
+      outb[oL(P.outBefore, h, t)] = ln_loss(zr.B + i * P.d, h, t);
+    }
+  }
+}
+
+// coefs returns entry (i, j) of the dual form's three coefficient matrices
+// from the inner products x_i·y_j: E ⊙ (· + 1) for weights W_i (the first
+// two) and E′ ⊙ (· + 1) for W_{i−1} (the third; E′_i = E_{i−1}), zero above
+// the diagonal. E_ij = s_i lr_j.
+fn coefs(h: u32, i: u32, j: u32, dots: vec3<f32>) -> vec3<f32> {
+  if (j > i) {
+    return vec3<f32>(0.0);
+  }
+  let l = lr(h, P.t0 + j);
+  var c = scale(h, i) * l * (dots + 1.0);
+  c.z = 0.0;
+  if (j < i) {
+    c.z = scale(h, i - 1u) * l * (dots.z + 1.0);
+  }
+  return c;
+}
+
+// bias_step does b⁰ −= s_n Σ_j lr_j g_j for a bias of w values at B in st and
+// the gradient rows [n,w] at scr[g ..].
+fn bias_step(lid: u32, h: u32, B: u32, g: u32, w: u32) {
+  let sn = scale(h, P.n - 1u);
+  for (var m = lid; m < w; m += WG) {
+    var acc = 0.0;
+    for (var j = 0u; j < P.n; j++) {
+      acc += lr(h, P.t0 + j) * scr[g + j * w + m];
+    }
+    st[B + m] -= sn * acc;
+  }
+}
+
+// The TTT-MLP phases at W⁰ = (W1, b1, W2, b2) in st, for the n rows of a
+// mini-batch (n = 1 for the per-token kernels).
+
+// mlp_z2 writes Z2 = X2 W2 + b2 [n,d] to scr[z2 ..] from X2 [n,hid] at scr[x2 ..].
+fn mlp_z2(lid: u32, x2: u32, w: Mlp, z2: u32) {
+  for (var idx = lid; idx < P.n * P.d; idx += WG) {
+    let i = idx / P.d;
+    let m = idx % P.d;
+    scr[z2 + idx] = st[w.B2 + m] + dot_scr_st(x2 + i * P.hid, 1u, w.W2 + m, P.d, P.hid);
+  }
+}
+
+// mlp_g1 writes G1 = (G2 W2ᵀ) ⊙ gelu′(Z1) [n,hid] to scr[g1 ..] from G2
+// [n,d] at scr[g2 ..] and Z1 [n,hid] at scr[z1 ..].
+fn mlp_g1(lid: u32, g2: u32, w: Mlp, z1: u32, g1: u32) {
+  for (var idx = lid; idx < P.n * P.hid; idx += WG) {
+    let i = idx / P.hid;
+    let c = idx % P.hid;
+    let a = dot_scr_st(g2 + i * P.d, 1u, w.W2 + c * P.d, 1u, P.d); // (G2 W2ᵀ)[i,c]
+    scr[g1 + idx] = a * gelu_grad(scr[z1 + idx]);
+  }
+}
+
+// The per-token kernels' last phases: after the step, q and k through the
+// new weights in st, then z_t and loss_after.
+
+// qk_linear writes q W + b and k W + b [d] (weights w) to scr[zq ..] and scr[za ..].
+fn qk_linear(lid: u32, q: u32, k: u32, w: Lin, zq: u32, za: u32) {
+  for (var m = lid; m < P.d; m += WG) {
+    scr[zq + m] = st[w.B + m] + dot_seq_st(q, w.W + m, P.d, P.d);
+    scr[za + m] = st[w.B + m] + dot_seq_st(k, w.W + m, P.d, P.d);
+  }
+}
+
+// qk_mlp1 writes gelu(q W1 + b1) and gelu(k W1 + b1) [hid] to scr[xq ..] and scr[xa ..].
+fn qk_mlp1(lid: u32, q: u32, k: u32, w: Mlp, xq: u32, xa: u32) {
+  for (var c = lid; c < P.hid; c += WG) {
+    scr[xq + c] = gelu(st[w.B1 + c] + dot_seq_st(q, w.W1 + c, P.hid, P.d));
+    scr[xa + c] = gelu(st[w.B1 + c] + dot_seq_st(k, w.W1 + c, P.hid, P.d));
+  }
+}
+
+// qk_mlp2 writes xq W2 + b2 and xa W2 + b2 [d] to scr[rq ..] and scr[ra ..].
+fn qk_mlp2(lid: u32, xq: u32, xa: u32, w: Mlp, rq: u32, ra: u32) {
+  for (var m = lid; m < P.d; m += WG) {
+    scr[rq + m] = st[w.B2 + m] + dot_scr_st(xq, 1u, w.W2 + m, P.d, P.hid);
+    scr[ra + m] = st[w.B2 + m] + dot_scr_st(xa, 1u, w.W2 + m, P.d, P.hid);
+  }
+}
+
+// out_after writes z_t = q_t + LN(zq) and loss_after from za (rows [d]).
+fn out_after(lid: u32, h: u32, t: u32, zq: u32, za: u32) {
+  if (lid == 0u) {
+    ln_out(zq, h, t);
+  } else if (lid == 1u) {
+    outb[oL(P.outAfter, h, t)] = ln_loss(za, h, t);
+  }
 }

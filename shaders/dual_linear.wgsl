@@ -26,52 +26,29 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
   let d = P.d;
-  let b = P.b;
   let n = P.n;
   let t0 = P.t0;
-  let base = setBase(0u);
-  let W = oW(base, h);
-  let B = oB(base, h);
-  let s0 = h * P.scrStride;
-  let sZk = s0;
-  let sG = s0 + b * d;
-  let sZq = s0 + 2u * b * d;
-  let sZa = s0 + 3u * b * d;
-  let sZb = s0 + 4u * b * d;
-  let sMq = s0 + 5u * b * d;
-  let sMk = sMq + b * b;
-  let sMs = sMk + b * b;
+  let ws = lin(setBase(0u), h);
+  let zr = rows(h * P.scrStride); // five [b,d] blocks, then three [b,b]
+  let sMq = zr.end;
+  let sMk = sMq + P.b * P.b;
+  let sMs = sMk + P.b * P.b;
 
   // Phase 1: Zk and Q W⁰ + b⁰ at the mini-batch start, [K; Q] @ W⁰ as one
-  // [2n,d] @ [d,d] product in 4×4 register tiles (8 loads feed 16 multiply-adds),
-  // and the three masked, E-weighted Gram matrices.
+  // [2n,d] @ [d,d] product in 4×4 register tiles, and the three masked,
+  // E-weighted Gram matrices.
   let nc = (d + 3u) / 4u;
+  let last = 2u * n - 1u;
   for (var tile = lid; tile < ((2u * n + 3u) / 4u) * nc; tile += WG) {
     let r0 = (tile / nc) * 4u;
     let m0 = (tile % nc) * 4u;
     // Out-of-range rows and columns read a valid neighbour and are not stored.
-    let x0 = kq_row(h, t0, n, r0);
-    let x1 = kq_row(h, t0, n, min(r0 + 1u, 2u * n - 1u));
-    let x2 = kq_row(h, t0, n, min(r0 + 2u, 2u * n - 1u));
-    let x3 = kq_row(h, t0, n, min(r0 + 3u, 2u * n - 1u));
-    let c = vec4<u32>(m0, min(m0 + 1u, d - 1u), min(m0 + 2u, d - 1u), min(m0 + 3u, d - 1u));
-    let bias = vec4<f32>(st[B + c.x], st[B + c.y], st[B + c.z], st[B + c.w]);
-    var a0 = bias;
-    var a1 = bias;
-    var a2 = bias;
-    var a3 = bias;
-    for (var p = 0u; p < d; p++) {
-      let w = W + p * d;
-      let wv = vec4<f32>(st[w + c.x], st[w + c.y], st[w + c.z], st[w + c.w]);
-      a0 += seq[x0 + p] * wv;
-      a1 += seq[x1 + p] * wv;
-      a2 += seq[x2 + p] * wv;
-      a3 += seq[x3 + p] * wv;
+    let x = vec4<u32>(kq_row(h, t0, n, r0), kq_row(h, t0, n, min(r0 + 1u, last)),
+                      kq_row(h, t0, n, min(r0 + 2u, last)), kq_row(h, t0, n, min(r0 + 3u, last)));
+    var a = xw_tile(x, ws, cols4(m0));
+    for (var j = 0u; j < 4u; j++) {
+      store_kq(zr.Z, zr.Q, n, r0 + j, m0, a[j]);
     }
-    store_kq(sZk, sZq, n, r0, m0, a0);
-    store_kq(sZk, sZq, n, r0 + 1u, m0, a1);
-    store_kq(sZk, sZq, n, r0 + 2u, m0, a2);
-    store_kq(sZk, sZq, n, r0 + 3u, m0, a3);
   }
   // The Gram matrices in 4×4 tiles of (i, j); tiles wholly above the diagonal are zero.
   let nt = (n + 3u) / 4u;
@@ -107,104 +84,67 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         if (j >= n) {
           break;
         }
-        var mq = 0.0;
-        var mk = 0.0;
-        var ms = 0.0;
-        if (j <= i) {
-          let l = lr(h, t0 + j);
-          mq = scale(h, i) * l * (gq[a][b2] + 1.0);
-          mk = scale(h, i) * l * (gk[a][b2] + 1.0);
-          if (j < i) {
-            ms = scale(h, i - 1u) * l * (gk[a][b2] + 1.0);
-          }
-        }
-        scr[sMq + i * n + j] = mq;
-        scr[sMk + i * n + j] = mk;
-        scr[sMs + i * n + j] = ms;
+        let e = coefs(h, i, j, vec3<f32>(gq[a][b2], gk[a][b2], gk[a][b2]));
+        scr[sMq + i * n + j] = e.x;
+        scr[sMk + i * n + j] = e.y;
+        scr[sMs + i * n + j] = e.z;
       }
     }
   }
   storageBarrier();
 
   // Phase 2: G, one row per invocation.
-  for (var i = lid; i < n; i += WG) {
-    outb[oL(P.outStart, h, t0 + i)] = ln_l2_grad(sZk + i * d, sG + i * d, h, t0 + i);
-  }
+  start_grads(lid, h, zr);
   storageBarrier();
 
-  // Phase 3: the dual identity for Zbar and the two loss rows; the state update.
-  // W⁰ was last read in phase 1, so it may change now.
-  // Zbar and the two loss rows, four columns per invocation.
+  // Phase 3: the dual identity for Zbar and the two loss rows, four columns
+  // per invocation; the state update (W⁰ was last read in phase 1).
   for (var tile = lid; tile < n * nc; tile += WG) {
     let i = tile / nc;
     let m0 = (tile % nc) * 4u;
-    let c = vec4<u32>(m0, min(m0 + 1u, d - 1u), min(m0 + 2u, d - 1u), min(m0 + 3u, d - 1u));
+    let c = cols4(m0);
     let r = i * d;
-    var zq = vec4<f32>(scr[sZq + r + c.x], scr[sZq + r + c.y], scr[sZq + r + c.z], scr[sZq + r + c.w]);
-    var za = vec4<f32>(scr[sZk + r + c.x], scr[sZk + r + c.y], scr[sZk + r + c.z], scr[sZk + r + c.w]);
+    var zq = vec4<f32>(scr[zr.Q + r + c.x], scr[zr.Q + r + c.y], scr[zr.Q + r + c.z], scr[zr.Q + r + c.w]);
+    var za = vec4<f32>(scr[zr.Z + r + c.x], scr[zr.Z + r + c.y], scr[zr.Z + r + c.z], scr[zr.Z + r + c.w]);
     var zb = za;
     for (var j = 0u; j <= i; j++) {
-      let g = sG + j * d;
+      let g = zr.G + j * d;
       let gv = vec4<f32>(scr[g + c.x], scr[g + c.y], scr[g + c.z], scr[g + c.w]);
       zq -= scr[sMq + i * n + j] * gv;
       za -= scr[sMk + i * n + j] * gv;
       zb -= scr[sMs + i * n + j] * gv;
     }
-    for (var k = 0u; k < 4u; k++) {
-      if (m0 + k < d) {
-        scr[sZq + r + m0 + k] = zq[k];
-        scr[sZa + r + m0 + k] = za[k];
-        scr[sZb + r + m0 + k] = zb[k];
-      }
-    }
+    store4(zr.Q + r, m0, zq);
+    store4(zr.A + r, m0, za);
+    store4(zr.B + r, m0, zb);
   }
   let sn = scale(h, n - 1u);
   // W⁰ −= Kᵀ (e ⊙ G) in 4×4 register tiles of W.
   for (var tile = lid; tile < nc * nc; tile += WG) {
     let p0 = (tile / nc) * 4u;
     let m0 = (tile % nc) * 4u;
-    let pc = vec4<u32>(p0, min(p0 + 1u, d - 1u), min(p0 + 2u, d - 1u), min(p0 + 3u, d - 1u));
-    let c = vec4<u32>(m0, min(m0 + 1u, d - 1u), min(m0 + 2u, d - 1u), min(m0 + 3u, d - 1u));
-    var a0 = vec4<f32>(0.0);
-    var a1 = vec4<f32>(0.0);
-    var a2 = vec4<f32>(0.0);
-    var a3 = vec4<f32>(0.0);
+    let pc = cols4(p0);
+    let c = cols4(m0);
+    var a = mat4x4<f32>();
     for (var j = 0u; j < n; j++) {
       let k = ik(h, t0 + j);
       let e = lr(h, t0 + j);
-      let g = sG + j * d;
+      let g = zr.G + j * d;
       let gv = vec4<f32>(scr[g + c.x], scr[g + c.y], scr[g + c.z], scr[g + c.w]);
-      a0 += (e * seq[k + pc.x]) * gv;
-      a1 += (e * seq[k + pc.y]) * gv;
-      a2 += (e * seq[k + pc.z]) * gv;
-      a3 += (e * seq[k + pc.w]) * gv;
+      a[0] += (e * seq[k + pc.x]) * gv;
+      a[1] += (e * seq[k + pc.y]) * gv;
+      a[2] += (e * seq[k + pc.z]) * gv;
+      a[3] += (e * seq[k + pc.w]) * gv;
     }
-    sub_tile(W, d, p0, m0, sn * a0);
-    sub_tile(W, d, p0 + 1u, m0, sn * a1);
-    sub_tile(W, d, p0 + 2u, m0, sn * a2);
-    sub_tile(W, d, p0 + 3u, m0, sn * a3);
-  }
-  for (var m = lid; m < d; m += WG) {
-    var acc = 0.0;
-    for (var j = 0u; j < n; j++) {
-      acc += lr(h, t0 + j) * scr[sG + j * d + m];
+    for (var j = 0u; j < 4u; j++) {
+      sub_tile(ws.W, p0 + j, m0, sn * a[j]);
     }
-    st[B + m] -= sn * acc;
   }
+  bias_step(lid, h, ws.B, zr.G, d);
   storageBarrier();
 
   // Phase 4: the output LayerNorm and the two losses, one row per invocation.
-  for (var r = lid; r < 3u * n; r += WG) {
-    let i = r % n;
-    let t = t0 + i;
-    if (r < n) {
-      ln_out(sZq + i * d, h, t);
-    } else if (r < 2u * n) {
-      outb[oL(P.outAfter, h, t)] = ln_loss(sZa + i * d, h, t);
-    } else {
-      outb[oL(P.outBefore, h, t)] = ln_loss(sZb + i * d, h, t);
-    }
-  }
+  out_rows(lid, h, zr);
 }
 
 // kq_row is the offset in seq of row r of [K; Q] for the mini-batch at t0.
@@ -217,28 +157,21 @@ fn kq_row(h: u32, t0: u32, n: u32, r: u32) -> u32 {
 
 // store_kq stores row r of a [K; Q] W tile (columns m0..m0+3 that exist).
 fn store_kq(sZk: u32, sZq: u32, n: u32, r: u32, m0: u32, v: vec4<f32>) {
-  if (r >= 2u * n) {
-    return;
-  }
-  var o = sZk + r * P.d;
-  if (r >= n) {
-    o = sZq + (r - n) * P.d;
-  }
-  for (var j = 0u; j < 4u; j++) {
-    if (m0 + j < P.d) {
-      scr[o + m0 + j] = v[j];
-    }
+  if (r < n) {
+    store4(sZk + r * P.d, m0, v);
+  } else if (r < 2u * n) {
+    store4(sZq + (r - n) * P.d, m0, v);
   }
 }
 
 // sub_tile does W[p, m0..m0+3] −= v for the entries that exist.
-fn sub_tile(W: u32, d: u32, p: u32, m0: u32, v: vec4<f32>) {
-  if (p >= d) {
+fn sub_tile(W: u32, p: u32, m0: u32, v: vec4<f32>) {
+  if (p >= P.d) {
     return;
   }
   for (var j = 0u; j < 4u; j++) {
-    if (m0 + j < d) {
-      st[W + p * d + m0 + j] -= v[j];
+    if (m0 + j < P.d) {
+      st[W + p * P.d + m0 + j] -= v[j];
     }
   }
 }

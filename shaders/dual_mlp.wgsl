@@ -25,92 +25,66 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
   let d = P.d;
-  let b = P.b;
   let n = P.n;
   let hid = P.hid;
   let t0 = P.t0;
-  let base = setBase(0u);
-  let W1 = oW1(base, h);
-  let B1 = oB1(base, h);
-  let W2 = oW2(base, h);
-  let B2 = oB2(base, h);
-  let s0 = h * P.scrStride;
-  let sZ1 = s0;
-  let sX2 = s0 + b * hid;
-  let sG1 = s0 + 2u * b * hid;
-  let sXq = s0 + 3u * b * hid;
-  let sXa = s0 + 4u * b * hid;
-  let sXb = s0 + 5u * b * hid;
-  let sZ2 = s0 + 6u * b * hid;
-  let sG2 = sZ2 + b * d;
-  let sOq = sZ2 + 2u * b * d;
-  let sOa = sZ2 + 3u * b * d;
-  let sOb = sZ2 + 4u * b * d;
-  let sMq = sZ2 + 5u * b * d;
-  let sMk = sMq + b * b;
-  let sMs = sMq + 2u * b * b;
-  let sNq = sMq + 3u * b * b;
-  let sNa = sMq + 4u * b * b;
-  let sNb = sMq + 5u * b * b;
+  let ws = mlp(setBase(0u), h);
+  let sZ1 = h * P.scrStride; // six [b,hid] blocks, five [b,d], six [b,b]
+  let bh = P.b * hid;
+  let sX2 = sZ1 + bh;
+  let sG1 = sZ1 + 2u * bh;
+  let sXq = sZ1 + 3u * bh;
+  let sXa = sZ1 + 4u * bh;
+  let sXb = sZ1 + 5u * bh;
+  let sZ2 = sZ1 + 6u * bh;
+  let sG2 = sZ2 + P.b * d;
+  let sOq = sZ2 + 2u * P.b * d;
+  let sOa = sZ2 + 3u * P.b * d;
+  let sOb = sZ2 + 4u * P.b * d;
+  let sMq = sZ2 + 5u * P.b * d;
+  let bb = P.b * P.b;
+  let sMk = sMq + bb;
+  let sMs = sMq + 2u * bb;
+  let sNq = sMq + 3u * bb;
+  let sNa = sMq + 4u * bb;
+  let sNb = sMq + 5u * bb;
 
   // Phase 1: first layer at W⁰ for K and Q; layer-1 coefficients.
   for (var idx = lid; idx < n * hid; idx += WG) {
     let i = idx / hid;
     let c = idx % hid;
-    let q = iq(h, t0 + i);
-    let k = ik(h, t0 + i);
-    let z1 = st[B1 + c] + dot_seq_st(k, W1 + c, hid, d);
-    let zq = st[B1 + c] + dot_seq_st(q, W1 + c, hid, d);
+    let z1 = st[ws.B1 + c] + dot_seq_st(ik(h, t0 + i), ws.W1 + c, hid, d);
     scr[sZ1 + idx] = z1;
     scr[sX2 + idx] = gelu(z1);
-    scr[sXq + idx] = zq;
+    scr[sXq + idx] = st[ws.B1 + c] + dot_seq_st(iq(h, t0 + i), ws.W1 + c, hid, d);
   }
   for (var idx = lid; idx < n * n; idx += WG) {
     let i = idx / n;
     let j = idx % n;
-    var mq = 0.0;
-    var mk = 0.0;
-    var ms = 0.0;
+    var dots = vec3<f32>(0.0);
     if (j <= i) {
-      let q = iq(h, t0 + i);
-      let ki = ik(h, t0 + i);
       let kj = ik(h, t0 + j);
-      let dq = dot_seq_seq(q, kj, d);
-      let dk = dot_seq_seq(ki, kj, d);
-      let l = lr(h, t0 + j);
-      mq = scale(h, i) * l * (dq + 1.0);
-      mk = scale(h, i) * l * (dk + 1.0);
-      if (j < i) {
-        ms = scale(h, i - 1u) * l * (dk + 1.0);
-      }
+      dots.x = dot_seq_seq(iq(h, t0 + i), kj, d);
+      dots.y = dot_seq_seq(ik(h, t0 + i), kj, d);
+      dots.z = dots.y;
     }
-    scr[sMq + i * n + j] = mq;
-    scr[sMk + i * n + j] = mk;
-    scr[sMs + i * n + j] = ms;
+    let e = coefs(h, i, j, dots);
+    scr[sMq + idx] = e.x;
+    scr[sMk + idx] = e.y;
+    scr[sMs + idx] = e.z;
   }
   storageBarrier();
 
   // Phase 2: Z2 = X2 W2 + b2.
-  for (var idx = lid; idx < n * d; idx += WG) {
-    let i = idx / d;
-    let m = idx % d;
-    scr[sZ2 + idx] = st[B2 + m] + dot_scr_st(sX2 + i * hid, 1u, W2 + m, d, hid);
-  }
+  mlp_z2(lid, sX2, ws, sZ2);
   storageBarrier();
 
   // Phase 3: G2, one row per invocation.
-  for (var i = lid; i < n; i += WG) {
-    outb[oL(P.outStart, h, t0 + i)] = ln_l2_grad(sZ2 + i * d, sG2 + i * d, h, t0 + i);
-  }
+  start_grads(lid, h, Rows(sZ2, sG2, sOq, sOa, sOb, sMq));
   storageBarrier();
 
   // Phase 4: G1 = (G2 W2ᵀ) ⊙ gelu′(Z1).
-  for (var idx = lid; idx < n * hid; idx += WG) {
-    let i = idx / hid;
-    let c = idx % hid;
-    let a = dot_scr_st(sG2 + i * d, 1u, W2 + c * d, 1u, d); // (G2 W2ᵀ)[i,c]
-    scr[sG1 + idx] = a * gelu_grad(scr[sZ1 + idx]);
-  }
+  mlp_g1(lid, sG2, ws, sZ1, sG1);
   storageBarrier();
 
   // Phase 5: layer 1 through the dual identity for Q (weights W_i), K (W_i)
@@ -133,41 +107,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let sn = scale(h, n - 1u);
   for (var idx = lid; idx < d * hid; idx += WG) {
-    let p = idx / hid;
-    let c = idx % hid;
-    st[W1 + idx] -= sn * lr_k_scr(h, t0, p, sG1 + c, hid, n);
+    st[ws.W1 + idx] -= sn * lr_k_scr(h, t0, idx / hid, sG1 + idx % hid, hid, n);
   }
-  for (var c = lid; c < hid; c += WG) {
-    var acc = 0.0;
-    for (var j = 0u; j < n; j++) {
-      acc += lr(h, t0 + j) * scr[sG1 + j * hid + c];
-    }
-    st[B1 + c] -= sn * acc;
-  }
+  bias_step(lid, h, ws.B1, sG1, hid);
   storageBarrier();
 
   // Phase 6: layer-2 coefficients: the updated activations against X2 at W⁰.
   for (var idx = lid; idx < n * n; idx += WG) {
     let i = idx / n;
     let j = idx % n;
-    var nq = 0.0;
-    var na = 0.0;
-    var nb = 0.0;
+    var dots = vec3<f32>(0.0);
     if (j <= i) {
       let x = sX2 + j * hid;
-      let dq = dot_scr_scr(sXq + i * hid, 1u, x, 1u, hid);
-      let da = dot_scr_scr(sXa + i * hid, 1u, x, 1u, hid);
-      let db = dot_scr_scr(sXb + i * hid, 1u, x, 1u, hid);
-      let l = lr(h, t0 + j);
-      nq = scale(h, i) * l * (dq + 1.0);
-      na = scale(h, i) * l * (da + 1.0);
-      if (j < i) {
-        nb = scale(h, i - 1u) * l * (db + 1.0);
-      }
+      dots = vec3<f32>(dot_scr_scr(sXq + i * hid, 1u, x, 1u, hid), dot_scr_scr(sXa + i * hid, 1u, x, 1u, hid),
+                       dot_scr_scr(sXb + i * hid, 1u, x, 1u, hid));
     }
-    scr[sNq + i * n + j] = nq;
-    scr[sNa + i * n + j] = na;
-    scr[sNb + i * n + j] = nb;
+    let e = coefs(h, i, j, dots);
+    scr[sNq + idx] = e.x;
+    scr[sNa + idx] = e.y;
+    scr[sNb + idx] = e.z;
   }
   storageBarrier();
 
@@ -175,9 +133,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var idx = lid; idx < n * d; idx += WG) {
     let i = idx / d;
     let m = idx % d;
-    var oq = st[B2 + m] + dot_scr_st(sXq + i * hid, 1u, W2 + m, d, hid);
-    var oa = st[B2 + m] + dot_scr_st(sXa + i * hid, 1u, W2 + m, d, hid);
-    var ob = st[B2 + m] + dot_scr_st(sXb + i * hid, 1u, W2 + m, d, hid);
+    var oq = st[ws.B2 + m] + dot_scr_st(sXq + i * hid, 1u, ws.W2 + m, d, hid);
+    var oa = st[ws.B2 + m] + dot_scr_st(sXa + i * hid, 1u, ws.W2 + m, d, hid);
+    var ob = st[ws.B2 + m] + dot_scr_st(sXb + i * hid, 1u, ws.W2 + m, d, hid);
     for (var j = 0u; j <= i; j++) {
       let g = scr[sG2 + j * d + m];
       oq -= scr[sNq + i * n + j] * g;
@@ -191,27 +149,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storageBarrier();
 
   // Phase 8: output LayerNorm and losses; the update of W2, b2 (last read in phase 7).
-  for (var r = lid; r < 3u * n; r += WG) {
-    let i = r % n;
-    let t = t0 + i;
-    if (r < n) {
-      ln_out(sOq + i * d, h, t);
-    } else if (r < 2u * n) {
-      outb[oL(P.outAfter, h, t)] = ln_loss(sOa + i * d, h, t);
-    } else {
-      outb[oL(P.outBefore, h, t)] = ln_loss(sOb + i * d, h, t);
-    }
-  }
+  out_rows(lid, h, Rows(sZ2, sG2, sOq, sOa, sOb, sMq));
   for (var idx = lid; idx < hid * d; idx += WG) {
-    let c = idx / d;
-    let m = idx % d;
-    st[W2 + idx] -= sn * lr_scr_scr(h, t0, sX2 + c, hid, sG2 + m, d, n);
+    st[ws.W2 + idx] -= sn * lr_scr_scr(h, t0, sX2 + idx / d, hid, sG2 + idx % d, d, n);
   }
-  for (var m = lid; m < d; m += WG) {
-    var acc = 0.0;
-    for (var j = 0u; j < n; j++) {
-      acc += lr(h, t0 + j) * scr[sG2 + j * d + m];
-    }
-    st[B2 + m] -= sn * acc;
-  }
+  bias_step(lid, h, ws.B2, sG2, d);
 }

@@ -17,60 +17,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let h = wid.x;
   let d = P.d;
   let t = P.t0;
-  let base = setBase(0u);
-  let W = oW(base, h);
-  let B = oB(base, h);
-  let s0 = h * P.scrStride;
-  let sZk = s0;
-  let sG = s0 + d;
-  let sZq = s0 + 2u * d;
-  let sZa = s0 + 3u * d;
-  let q = iq(h, t);
+  let ws = lin(setBase(0u), h);
+  let zr = rows(h * P.scrStride); // Zk | G | Zq | Za [d] (b = 1)
   let k = ik(h, t);
 
   for (var m = lid; m < d; m += WG) {
-    var z = st[B + m];
-    for (var p = 0u; p < d; p++) {
-      z += seq[k + p] * st[W + p * d + m];
-    }
-    scr[sZk + m] = z;
+    scr[zr.Z + m] = st[ws.B + m] + dot_seq_st(k, ws.W + m, d, d);
   }
   storageBarrier();
 
-  if (lid == 0u) {
-    let l = ln_l2_grad(sZk, sG, h, t);
-    outb[oL(P.outStart, h, t)] = l;
-    outb[oL(P.outBefore, h, t)] = l;
-  }
+  start_grads(lid, h, zr);
   storageBarrier();
+  before_is_start(lid, h, t);
 
   let a = scale(h, 0u) * lr(h, t);
   for (var idx = lid; idx < d * d; idx += WG) {
-    let p = idx / d;
-    let m = idx % d;
-    st[W + idx] -= a * seq[k + p] * scr[sG + m];
+    st[ws.W + idx] -= a * seq[k + idx / d] * scr[zr.G + idx % d];
   }
   for (var m = lid; m < d; m += WG) {
-    st[B + m] -= a * scr[sG + m];
+    st[ws.B + m] -= a * scr[zr.G + m];
   }
   storageBarrier();
 
-  for (var m = lid; m < d; m += WG) {
-    var zq = st[B + m];
-    var za = zq;
-    for (var p = 0u; p < d; p++) {
-      let w = st[W + p * d + m];
-      zq += seq[q + p] * w;
-      za += seq[k + p] * w;
-    }
-    scr[sZq + m] = zq;
-    scr[sZa + m] = za;
-  }
+  qk_linear(lid, iq(h, t), k, ws, zr.Q, zr.A);
   storageBarrier();
-
-  if (lid == 0u) {
-    ln_out(sZq, h, t);
-  } else if (lid == 1u) {
-    outb[oL(P.outAfter, h, t)] = ln_loss(sZa, h, t);
-  }
+  out_after(lid, h, t, zr.Q, zr.A);
 }

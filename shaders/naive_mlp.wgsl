@@ -18,108 +18,47 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let d = P.d;
   let hid = P.hid;
   let t = P.t0;
-  let base = setBase(0u);
-  let W1 = oW1(base, h);
-  let B1 = oB1(base, h);
-  let W2 = oW2(base, h);
-  let B2 = oB2(base, h);
-  let s0 = h * P.scrStride;
-  let sZ1 = s0;
-  let sX2 = s0 + hid;
-  let sG1 = s0 + 2u * hid;
-  let sXq = s0 + 3u * hid;
-  let sXa = s0 + 4u * hid;
-  let sZ2 = s0 + 5u * hid;
-  let sG2 = sZ2 + d;
-  let sRq = sZ2 + 2u * d;
-  let sRa = sZ2 + 3u * d;
-  let q = iq(h, t);
+  let ws = mlp(setBase(0u), h);
+  let sZ1 = h * P.scrStride; // Z1 | X2 | G1 | Xq | Xa [hid], Z2 | G2 | Rq | Ra [d]
+  let sX2 = sZ1 + hid;
+  let sG1 = sZ1 + 2u * hid;
+  let sXq = sZ1 + 3u * hid;
+  let sXa = sZ1 + 4u * hid;
+  let zr = rows(sZ1 + 5u * hid); // Z2 | G2 | Rq | Ra [d] (b = 1)
   let k = ik(h, t);
 
   for (var c = lid; c < hid; c += WG) {
-    var z = st[B1 + c];
-    for (var p = 0u; p < d; p++) {
-      z += seq[k + p] * st[W1 + p * hid + c];
-    }
+    let z = st[ws.B1 + c] + dot_seq_st(k, ws.W1 + c, hid, d);
     scr[sZ1 + c] = z;
     scr[sX2 + c] = gelu(z);
   }
   storageBarrier();
-
-  for (var m = lid; m < d; m += WG) {
-    var z = st[B2 + m];
-    for (var c = 0u; c < hid; c++) {
-      z += scr[sX2 + c] * st[W2 + c * d + m];
-    }
-    scr[sZ2 + m] = z;
-  }
+  mlp_z2(lid, sX2, ws, zr.Z);
   storageBarrier();
 
-  if (lid == 0u) {
-    let l = ln_l2_grad(sZ2, sG2, h, t);
-    outb[oL(P.outStart, h, t)] = l;
-    outb[oL(P.outBefore, h, t)] = l;
-  }
+  start_grads(lid, h, zr);
   storageBarrier();
-
-  for (var c = lid; c < hid; c += WG) {
-    var a = 0.0;
-    for (var m = 0u; m < d; m++) {
-      a += scr[sG2 + m] * st[W2 + c * d + m];
-    }
-    scr[sG1 + c] = a * gelu_grad(scr[sZ1 + c]);
-  }
+  before_is_start(lid, h, t);
+  mlp_g1(lid, zr.G, ws, sZ1, sG1);
   storageBarrier();
 
   // The gradient step; W2 was last read in the phase above.
   let a = scale(h, 0u) * lr(h, t);
   for (var idx = lid; idx < d * hid; idx += WG) {
-    let p = idx / hid;
-    let c = idx % hid;
-    st[W1 + idx] -= a * seq[k + p] * scr[sG1 + c];
+    st[ws.W1 + idx] -= a * seq[k + idx / hid] * scr[sG1 + idx % hid];
+    st[ws.W2 + idx] -= a * scr[sX2 + idx / d] * scr[zr.G + idx % d];
   }
   for (var c = lid; c < hid; c += WG) {
-    st[B1 + c] -= a * scr[sG1 + c];
-  }
-  for (var idx = lid; idx < hid * d; idx += WG) {
-    let c = idx / d;
-    let m = idx % d;
-    st[W2 + idx] -= a * scr[sX2 + c] * scr[sG2 + m];
+    st[ws.B1 + c] -= a * scr[sG1 + c];
   }
   for (var m = lid; m < d; m += WG) {
-    st[B2 + m] -= a * scr[sG2 + m];
+    st[ws.B2 + m] -= a * scr[zr.G + m];
   }
   storageBarrier();
 
-  for (var c = lid; c < hid; c += WG) {
-    var zq = st[B1 + c];
-    var za = zq;
-    for (var p = 0u; p < d; p++) {
-      let w = st[W1 + p * hid + c];
-      zq += seq[q + p] * w;
-      za += seq[k + p] * w;
-    }
-    scr[sXq + c] = gelu(zq);
-    scr[sXa + c] = gelu(za);
-  }
+  qk_mlp1(lid, iq(h, t), k, ws, sXq, sXa);
   storageBarrier();
-
-  for (var m = lid; m < d; m += WG) {
-    var rq = st[B2 + m];
-    var ra = rq;
-    for (var c = 0u; c < hid; c++) {
-      let w = st[W2 + c * d + m];
-      rq += scr[sXq + c] * w;
-      ra += scr[sXa + c] * w;
-    }
-    scr[sRq + m] = rq;
-    scr[sRa + m] = ra;
-  }
+  qk_mlp2(lid, sXq, sXa, ws, zr.Q, zr.A);
   storageBarrier();
-
-  if (lid == 0u) {
-    ln_out(sRq, h, t);
-  } else if (lid == 1u) {
-    outb[oL(P.outAfter, h, t)] = ln_loss(sRa, h, t);
-  }
+  out_after(lid, h, t, zr.Q, zr.A);
 }

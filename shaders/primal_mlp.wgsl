@@ -20,65 +20,41 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
   let d = P.d;
-  let b = P.b;
   let n = P.n;
   let hid = P.hid;
   let t0 = P.t0;
-  let base = setBase(0u);
-  let W1 = oW1(base, h);
-  let B1 = oB1(base, h);
-  let W2 = oW2(base, h);
-  let B2 = oB2(base, h);
-  let s0 = h * P.scrStride;
-  let sZ1 = s0;
-  let sX2 = s0 + b * hid;
-  let sG1 = s0 + 2u * b * hid;
-  let sXq = s0 + 3u * b * hid;
-  let sXa = s0 + 4u * b * hid;
-  let sXb = s0 + 5u * b * hid;
-  let sZ2 = s0 + 6u * b * hid;
-  let sG2 = sZ2 + b * d;
-  let sRq = sZ2 + 2u * b * d;
-  let sRa = sZ2 + 3u * b * d;
-  let sRb = sZ2 + 4u * b * d;
-  let sW = sZ2 + 5u * b * d;         // weight set i at sW + i·S
+  let ws = mlp(setBase(0u), h);
+  let sZ1 = h * P.scrStride; // six [b,hid] blocks, five [b,d], then the b weight sets
+  let sX2 = sZ1 + P.b * hid;
+  let sG1 = sZ1 + 2u * P.b * hid;
+  let sXq = sZ1 + 3u * P.b * hid;
+  let sXa = sZ1 + 4u * P.b * hid;
+  let sXb = sZ1 + 5u * P.b * hid;
+  let zr = rows(sZ1 + 6u * P.b * hid);
+  let sW = zr.end;                   // weight set i at sW + i·S
   let S = 2u * d * hid + hid + d;    // W1_i at 0, b1_i at d·hid, W2_i at d·hid + hid, b2_i at 2·d·hid + hid
 
   for (var idx = lid; idx < n * hid; idx += WG) {
     let i = idx / hid;
     let c = idx % hid;
-    let z = st[B1 + c] + dot_seq_st(ik(h, t0 + i), W1 + c, hid, d);
+    let z = st[ws.B1 + c] + dot_seq_st(ik(h, t0 + i), ws.W1 + c, hid, d);
     scr[sZ1 + idx] = z;
     scr[sX2 + idx] = gelu(z);
   }
   storageBarrier();
-
-  for (var idx = lid; idx < n * d; idx += WG) {
-    let i = idx / d;
-    let m = idx % d;
-    scr[sZ2 + idx] = st[B2 + m] + dot_scr_st(sX2 + i * hid, 1u, W2 + m, d, hid);
-  }
+  mlp_z2(lid, sX2, ws, zr.Z);
   storageBarrier();
-
-  for (var i = lid; i < n; i += WG) {
-    outb[oL(P.outStart, h, t0 + i)] = ln_l2_grad(sZ2 + i * d, sG2 + i * d, h, t0 + i);
-  }
+  start_grads(lid, h, zr);
   storageBarrier();
-
-  for (var idx = lid; idx < n * hid; idx += WG) {
-    let i = idx / hid;
-    let c = idx % hid;
-    let a = dot_scr_st(sG2 + i * d, 1u, W2 + c * d, 1u, d); // (G2 W2ᵀ)[i,c]
-    scr[sG1 + idx] = a * gelu_grad(scr[sZ1 + idx]);
-  }
+  mlp_g1(lid, zr.G, ws, sZ1, sG1);
   storageBarrier();
 
   // Every virtual weight set, element by element, as running sums over the mini-batch.
   for (var idx = lid; idx < d * hid; idx += WG) {
     let p = idx / hid;
     let c = idx % hid;
-    let w1 = st[W1 + idx];
-    let w2 = st[W2 + idx];
+    let w1 = st[ws.W1 + idx];
+    let w2 = st[ws.W2 + idx];
     let c2 = idx / d; // W2 is [hid,d]: the same flat index is (c2, m2)
     let m2 = idx % d;
     // Four tokens per loop iteration (lavapipe's loop budget, see common.wgsl).
@@ -95,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
   for (var c = lid; c < hid; c += WG) {
-    let w = st[B1 + c];
+    let w = st[ws.B1 + c];
     var a = 0.0;
     for (var i = 0u; i < n; i++) {
       a += lr(h, t0 + i) * scr[sG1 + i * hid + c];
@@ -103,10 +79,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
   for (var m = lid; m < d; m += WG) {
-    let w = st[B2 + m];
+    let w = st[ws.B2 + m];
     var a = 0.0;
     for (var i = 0u; i < n; i++) {
-      a += lr(h, t0 + i) * scr[sG2 + i * d + m];
+      a += lr(h, t0 + i) * scr[zr.G + i * d + m];
       scr[sW + i * S + 2u * d * hid + hid + m] = w - scale(h, i) * a;
     }
   }
@@ -143,39 +119,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let ra = scr[Wi + hid * d + m] + dot_scr_scr(sXa + i * hid, 1u, Wi + m, d, hid);
     var rb = 0.0;
     if (i == 0u) {
-      rb = scr[sZ2 + idx];
+      rb = scr[zr.Z + idx];
     } else {
       let Wp = sW + (i - 1u) * S + d * hid + hid;
       rb = scr[Wp + hid * d + m] + dot_scr_scr(sXb + i * hid, 1u, Wp + m, d, hid);
     }
-    scr[sRq + idx] = rq;
-    scr[sRa + idx] = ra;
-    scr[sRb + idx] = rb;
+    scr[zr.Q + idx] = rq;
+    scr[zr.A + idx] = ra;
+    scr[zr.B + idx] = rb;
   }
   storageBarrier();
 
-  for (var r = lid; r < 3u * n; r += WG) {
-    let i = r % n;
-    let t = t0 + i;
-    if (r < n) {
-      ln_out(sRq + i * d, h, t);
-    } else if (r < 2u * n) {
-      outb[oL(P.outAfter, h, t)] = ln_loss(sRa + i * d, h, t);
-    } else {
-      outb[oL(P.outBefore, h, t)] = ln_loss(sRb + i * d, h, t);
-    }
-  }
+  out_rows(lid, h, zr);
   // Carry W_n to the next mini-batch (W⁰ was last read in the running sums).
   let last = sW + (n - 1u) * S;
   for (var idx = lid; idx < d * hid; idx += WG) {
-    st[W1 + idx] = scr[last + idx];
-    st[W2 + idx] = scr[last + d * hid + hid + idx];
+    st[ws.W1 + idx] = scr[last + idx];
+    st[ws.W2 + idx] = scr[last + d * hid + hid + idx];
   }
   for (var c = lid; c < hid; c += WG) {
-    st[B1 + c] = scr[last + d * hid + c];
+    st[ws.B1 + c] = scr[last + d * hid + c];
   }
   for (var m = lid; m < d; m += WG) {
-    st[B2 + m] = scr[last + 2u * d * hid + hid + m];
+    st[ws.B2 + m] = scr[last + 2u * d * hid + hid + m];
   }
 }
 

@@ -27,17 +27,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let Bi = oB(P.w0off, h);
   let Ws = oW(setBase(0u), h);
   let Bs = oB(setBase(0u), h);
-  let Wa = oW(setBase(1u), h);
-  let Ba = oB(setBase(1u), h);
   let Wc = oW(setBase(2u), h);
   let Bc = oB(setBase(2u), h);
-  let s0 = h * P.scrStride;
-  let sZ0 = s0;
-  let sZc = s0 + d;
-  let sZs = s0 + 2u * d;
-  let sG = s0 + 3u * d;
-  let sZq = s0 + 4u * d;
-  let sZa = s0 + 5u * d;
+  let sZ0 = h * P.scrStride; // Z0 | Zc | Zs | G | Zq | Za [d]
+  let sZc = sZ0 + d;
+  let sZs = sZ0 + 2u * d;
+  let sG = sZ0 + 3u * d;
+  let sZq = sZ0 + 4u * d;
+  let sZa = sZ0 + 5u * d;
   let q = iq(h, t);
   let k = ik(h, t);
 
@@ -67,49 +64,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   storageBarrier();
 
-  // Phase 3: A += lr kᵀ g; W̄ = W⁰ − s_pos A. Each invocation owns its elements.
+  // Phase 3: A += lr kᵀ g; W̄ = opt_w(W⁰; s_pos A). Each invocation owns its elements.
   let l = lr(h, t);
   let s = scale(h, P.pos);
   for (var idx = lid; idx < d * d; idx += WG) {
-    let p = idx / d;
-    let m = idx % d;
-    let a = st[Wa + idx] + l * seq[k + p] * scr[sG + m];
-    st[Wa + idx] = a;
-    st[Wc + idx] = opt_w(Ws + idx, s * a);
+    opt_acc(Ws + idx, l * seq[k + idx / d] * scr[sG + idx % d], s);
   }
   for (var m = lid; m < d; m += WG) {
-    let a = st[Ba + m] + l * scr[sG + m];
-    st[Ba + m] = a;
-    st[Bc + m] = opt_w(Bs + m, s * a);
+    opt_acc(Bs + m, l * scr[sG + m], s);
   }
   storageBarrier();
 
-  for (var m = lid; m < d; m += WG) {
-    var zq = st[Bc + m];
-    var za = zq;
-    for (var p = 0u; p < d; p++) {
-      let w = st[Wc + p * d + m];
-      zq += seq[q + p] * w;
-      za += seq[k + p] * w;
-    }
-    scr[sZq + m] = zq;
-    scr[sZa + m] = za;
-  }
+  qk_linear(lid, q, k, Lin(Wc, Bc), sZq, sZa);
   storageBarrier();
-
-  if (lid == 0u) {
-    ln_out(sZq, h, t);
-  } else if (lid == 1u) {
-    outb[oL(P.outAfter, h, t)] = ln_loss(sZa, h, t);
-  }
+  out_after(lid, h, t, sZq, sZa);
   // The end of a mini-batch. Each invocation commits the elements whose A it
   // wrote above; W̄ was last read by others above the barrier.
   if (P.reset != 0u) {
     for (var idx = lid; idx < d * d; idx += WG) {
-      opt_commit(Ws + idx, Wa + idx, s * st[Wa + idx]);
+      opt_commit(Ws + idx, s);
     }
     for (var m = lid; m < d; m += WG) {
-      opt_commit(Bs + m, Ba + m, s * st[Ba + m]);
+      opt_commit(Bs + m, s);
     }
   }
 }

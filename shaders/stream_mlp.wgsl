@@ -23,17 +23,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let hid = P.hid;
   let t = P.t0;
   let bS = setBase(0u);
-  let bA = setBase(1u);
   let bC = setBase(2u);
-  let s0 = h * P.scrStride;
-  let sX0 = s0;
-  let sXc = s0 + hid;
-  let sZ1s = s0 + 2u * hid;
-  let sXs = s0 + 3u * hid;
-  let sG1 = s0 + 4u * hid;
-  let sXq = s0 + 5u * hid;
-  let sXa = s0 + 6u * hid;
-  let sR0 = s0 + 7u * hid;
+  let sX0 = h * P.scrStride; // X0 | Xc | Z1s | Xs | G1 | Xq | Xa [hid], R0 | Rc | Rs | G2 | Rq | Ra [d]
+  let sXc = sX0 + hid;
+  let sZ1s = sX0 + 2u * hid;
+  let sXs = sX0 + 3u * hid;
+  let sG1 = sX0 + 4u * hid;
+  let sXq = sX0 + 5u * hid;
+  let sXa = sX0 + 6u * hid;
+  let sR0 = sX0 + 7u * hid;
   let sRc = sR0 + d;
   let sRs = sR0 + 2u * d;
   let sG2 = sR0 + 3u * d;
@@ -86,93 +84,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storageBarrier();
 
   // Phase 4: g1 = (g2 W2ᵀ) ⊙ gelu′(z1), at W⁰.
-  for (var c = lid; c < hid; c += WG) {
-    var a = 0.0;
-    for (var m = 0u; m < d; m++) {
-      a += scr[sG2 + m] * st[oW2(bS, h) + c * d + m];
-    }
-    scr[sG1 + c] = a * gelu_grad(scr[sZ1s + c]);
-  }
+  mlp_g1(lid, sG2, mlp(bS, h), sZ1s, sG1);
   storageBarrier();
 
-  // Phase 5: the running sums and W̄, element by element.
+  // Phase 5: the running sums and W̄, element by element. W1 [d,hid] and
+  // W2 [hid,d] have as many elements: one loop takes both.
   let l = lr(h, t);
   let s = scale(h, P.pos);
   for (var idx = lid; idx < d * hid; idx += WG) {
-    let p = idx / hid;
-    let c = idx % hid;
-    let i = oW1(bA, h) + idx;
-    let a = st[i] + l * seq[k + p] * scr[sG1 + c];
-    st[i] = a;
-    st[oW1(bC, h) + idx] = opt_w(oW1(bS, h) + idx, s * a);
+    opt_acc(oW1(bS, h) + idx, l * seq[k + idx / hid] * scr[sG1 + idx % hid], s);
+    opt_acc(oW2(bS, h) + idx, l * scr[sXs + idx / d] * scr[sG2 + idx % d], s);
   }
   for (var c = lid; c < hid; c += WG) {
-    let i = oB1(bA, h) + c;
-    let a = st[i] + l * scr[sG1 + c];
-    st[i] = a;
-    st[oB1(bC, h) + c] = opt_w(oB1(bS, h) + c, s * a);
-  }
-  for (var idx = lid; idx < hid * d; idx += WG) {
-    let c = idx / d;
-    let m = idx % d;
-    let i = oW2(bA, h) + idx;
-    let a = st[i] + l * scr[sXs + c] * scr[sG2 + m];
-    st[i] = a;
-    st[oW2(bC, h) + idx] = opt_w(oW2(bS, h) + idx, s * a);
+    opt_acc(oB1(bS, h) + c, l * scr[sG1 + c], s);
   }
   for (var m = lid; m < d; m += WG) {
-    let i = oB2(bA, h) + m;
-    let a = st[i] + l * scr[sG2 + m];
-    st[i] = a;
-    st[oB2(bC, h) + m] = opt_w(oB2(bS, h) + m, s * a);
+    opt_acc(oB2(bS, h) + m, l * scr[sG2 + m], s);
   }
   storageBarrier();
 
-  // Phase 6: layer 1 of q and k at the new W̄.
-  for (var c = lid; c < hid; c += WG) {
-    var zq = st[oB1(bC, h) + c];
-    var za = zq;
-    for (var p = 0u; p < d; p++) {
-      let w = st[oW1(bC, h) + p * hid + c];
-      zq += seq[q + p] * w;
-      za += seq[k + p] * w;
-    }
-    scr[sXq + c] = gelu(zq);
-    scr[sXa + c] = gelu(za);
-  }
+  // Phases 6 and 7: q and k through the new W̄.
+  qk_mlp1(lid, q, k, mlp(bC, h), sXq, sXa);
   storageBarrier();
-
-  // Phase 7: layer 2.
-  for (var m = lid; m < d; m += WG) {
-    var rq = st[oB2(bC, h) + m];
-    var ra = rq;
-    for (var c = 0u; c < hid; c++) {
-      let w = st[oW2(bC, h) + c * d + m];
-      rq += scr[sXq + c] * w;
-      ra += scr[sXa + c] * w;
-    }
-    scr[sRq + m] = rq;
-    scr[sRa + m] = ra;
-  }
+  qk_mlp2(lid, sXq, sXa, mlp(bC, h), sRq, sRa);
   storageBarrier();
-
-  if (lid == 0u) {
-    ln_out(sRq, h, t);
-  } else if (lid == 1u) {
-    outb[oL(P.outAfter, h, t)] = ln_loss(sRa, h, t);
-  }
+  out_after(lid, h, t, sRq, sRa);
   // The end of a mini-batch, for every tensor of this head. Each invocation
   // commits the elements whose A it wrote in phase 5.
   if (P.reset != 0u) {
     for (var i = lid; i < d * hid; i += WG) {
-      opt_commit(oW1(bS, h) + i, oW1(bA, h) + i, s * st[oW1(bA, h) + i]);
-      opt_commit(oW2(bS, h) + i, oW2(bA, h) + i, s * st[oW2(bA, h) + i]);
+      opt_commit(oW1(bS, h) + i, s);
+      opt_commit(oW2(bS, h) + i, s);
     }
     for (var c = lid; c < hid; c += WG) {
-      opt_commit(oB1(bS, h) + c, oB1(bA, h) + c, s * st[oB1(bA, h) + c]);
+      opt_commit(oB1(bS, h) + c, s);
     }
     for (var m = lid; m < d; m += WG) {
-      opt_commit(oB2(bS, h) + m, oB2(bA, h) + m, s * st[oB2(bA, h) + m]);
+      opt_commit(oB2(bS, h) + m, s);
     }
   }
 }

@@ -3,6 +3,7 @@ package ttt
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -26,6 +27,9 @@ func (k CaseKind) String() string {
 
 // MaxCaseBytes bounds a case file, so that a huge file is refused before it is read.
 const MaxCaseBytes = 256 << 20
+
+// caseLimit spells MaxCaseBytes in the errors.
+var caseLimit = fmt.Sprintf("%d-byte (%d MiB)", MaxCaseBytes, MaxCaseBytes>>20)
 
 // Case is a decoded, validated case.
 type Case struct {
@@ -66,7 +70,8 @@ type BareSpec struct {
 // Arrays are named flat arrays: "Z", "loss_w0", "final.W", "Y", …
 type Arrays map[string][]float64
 
-// ReadCase reads and validates a case file.
+// ReadCase reads and validates a case file. A file over MaxCaseBytes is
+// refused from its size, before it is read.
 func ReadCase(path string) (*Case, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -77,8 +82,15 @@ func ReadCase(path string) (*Case, error) {
 }
 
 // ReadCaseFrom reads and validates a case from r; name prefixes its errors.
-// It stops reading past MaxCaseBytes, so a huge input is refused, not loaded.
+// A regular file (standard input redirected from one, say) over
+// MaxCaseBytes is refused from its size; any other reader is read up to
+// MaxCaseBytes + 1 bytes and refused there, so a huge input is never loaded.
 func ReadCaseFrom(r io.Reader, name string) (*Case, error) {
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxCaseBytes {
+			return nil, fmt.Errorf("%s: %d bytes, over the %s limit for a case", name, fi.Size(), caseLimit)
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxCaseBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -94,7 +106,7 @@ func ReadCaseFrom(r io.Reader, name string) (*Case, error) {
 // field and what was expected; it never panics on any input.
 func DecodeCase(data []byte) (*Case, error) {
 	if len(data) > MaxCaseBytes {
-		return nil, fmt.Errorf("larger than the %d-byte limit for a case", MaxCaseBytes)
+		return nil, fmt.Errorf("more than the %s limit for a case", caseLimit)
 	}
 	v, err := decodeJSON(data)
 	if err != nil {
@@ -146,10 +158,7 @@ func (r *reader) model(top map[string]any) Model {
 }
 
 func (r *reader) eps(top map[string]any) float32 {
-	if !has(top, "ln_eps") {
-		return DefaultEps
-	}
-	e := r.num(top, "", "ln_eps")
+	e := r.optNum(top, "", "ln_eps", DefaultEps)
 	if r.err == nil && !(e > 0 && e < 1) {
 		r.fail("ln_eps", "%g, want a small positive number", e)
 	}
@@ -185,16 +194,18 @@ func (r *reader) headCase(c *Case, top, in map[string]any) {
 	if c.Scheme == Naive && h.B != 1 {
 		r.fail("scheme", "naive_online needs mini_batch_size 1, got %d", h.B)
 	}
+	h.B = batchOf(h.B, c.T)
+	r.runLimits(h.Model, c.T, h.Din, "D×d", h.D, h.D, h.B)
+	if r.err != nil {
+		return
+	}
 	T, D, d, b := c.T, h.Din, h.D, h.B
 	if has(top, "share_qk") {
 		h.ShareQK = r.boolean(top, "", "share_qk")
 	}
 	if has(top, "rope_period") {
 		h.RopePeriod = r.integer(top, "", "rope_period", 1, MaxT)
-		h.RopeTheta = 10000
-		if has(top, "rope_theta") {
-			h.RopeTheta = float64(r.num(top, "", "rope_theta"))
-		}
+		h.RopeTheta = float64(r.optNum(top, "", "rope_theta", 10000))
 		if r.err == nil && !(h.RopeTheta > 1) {
 			r.fail("rope_theta", "%g, want a base greater than 1", h.RopeTheta)
 		}
@@ -204,10 +215,7 @@ func (r *reader) headCase(c *Case, top, in map[string]any) {
 	h.ThetaQ = r.mat(th, "inputs.theta", "Q", D, d, "D×d")
 	h.ThetaV = r.mat(th, "inputs.theta", "V", D, d, "D×d")
 	if h.ShareQK {
-		h.ConvQW = r.mat(th, "inputs.theta", "conv_q_w", ConvWidth, d, "4×d")
-		h.ConvQB = r.vec(th, "inputs.theta", "conv_q_b", d)
-		h.ConvKW = r.mat(th, "inputs.theta", "conv_k_w", ConvWidth, d, "4×d")
-		h.ConvKB = r.vec(th, "inputs.theta", "conv_k_b", d)
+		h.ConvQW, h.ConvQB, h.ConvKW, h.ConvKB = r.convs(th, "inputs.theta", d, "4×d")
 	} else {
 		h.ThetaK = r.mat(th, "inputs.theta", "K", D, d, "D×d")
 	}
@@ -215,15 +223,29 @@ func (r *reader) headCase(c *Case, top, in map[string]any) {
 	h.ThetaLR = r.vec(eta, "inputs.eta_params", "theta_lr", D)
 	h.BLR = r.num(eta, "inputs.eta_params", "b_lr")
 	h.BaseLR = r.num(eta, "inputs.eta_params", "base_lr")
-	h.LRMult = 1
-	if has(eta, "lr_mult") {
-		h.LRMult = r.num(eta, "inputs.eta_params", "lr_mult")
-	}
+	h.LRMult = r.optNum(eta, "inputs.eta_params", "lr_mult", 1)
 	h.Tau = r.tau(eta, "inputs.eta_params", b)
 	norm := r.object(r.field(in, "inputs", "ttt_norm"), "inputs.ttt_norm")
 	h.Gamma = r.vec(norm, "inputs.ttt_norm", "gamma", d)
 	h.Beta = r.vec(norm, "inputs.ttt_norm", "beta", d)
 	h.W0 = r.weights(r.field(in, "inputs", "W0"), "inputs.W0", h.Model, d)
+}
+
+// batchOf is the mini-batch size a case runs with: a mini-batch holds at
+// most T tokens, so b = min(mini_batch_size, T). The outputs are the same (one mini-batch of T
+// tokens, s_i from τ_1..τ_T), but no form sizes its b×b or b×d buffers past
+// the sequence: T = 64 with mini_batch_size = 1,000,000 would otherwise
+// allocate 10¹² coefficients.
+func batchOf(b, T int) int { return min(b, T) }
+
+// convs reads the share_qk convolutions: conv_q_w, conv_k_w [4,width] (what
+// names the shape) and conv_q_b, conv_k_b [width].
+func (r *reader) convs(m map[string]any, path string, width int, what string) (qw, qb, kw, kb []float32) {
+	qw = r.mat(m, path, "conv_q_w", ConvWidth, width, what)
+	qb = r.vec(m, path, "conv_q_b", width)
+	kw = r.mat(m, path, "conv_k_w", ConvWidth, width, what)
+	kb = r.vec(m, path, "conv_k_b", width)
+	return qw, qb, kw, kb
 }
 
 // tau reads τ: at least b values (a case may carry more; only s_1..s_b are used).
@@ -272,6 +294,11 @@ func (r *reader) layerCase(c *Case, top, in map[string]any) {
 		return
 	}
 	T, D, H, d := c.T, l.D, l.H, l.D/l.H
+	l.B = batchOf(l.B, T)
+	r.runLimits(l.Model, T, D, "D×D", D, d, l.B)
+	if r.err != nil {
+		return
+	}
 	if has(top, "head_dim") && r.integer(top, "", "head_dim", 1, MaxD) != d && r.err == nil {
 		r.fail("head_dim", "want D/H = %d", d)
 	}
@@ -288,10 +315,7 @@ func (r *reader) layerCase(c *Case, top, in map[string]any) {
 	l.ThetaV = r.mat(p, pp, "theta_v", D, D, "D×D")
 	l.ShareQK = !has(p, "theta_k")
 	if l.ShareQK {
-		l.ConvQW = r.mat(p, pp, "conv_q_w", ConvWidth, D, "4×D")
-		l.ConvQB = r.vec(p, pp, "conv_q_b", D)
-		l.ConvKW = r.mat(p, pp, "conv_k_w", ConvWidth, D, "4×D")
-		l.ConvKB = r.vec(p, pp, "conv_k_b", D)
+		l.ConvQW, l.ConvQB, l.ConvKW, l.ConvKB = r.convs(p, pp, D, "4×D")
 	} else {
 		l.ThetaK = r.mat(p, pp, "theta_k", D, D, "D×D")
 	}
@@ -304,10 +328,7 @@ func (r *reader) layerCase(c *Case, top, in map[string]any) {
 	l.ThetaLR = r.mat(p, pp, "theta_lr", H, D, "H×D")
 	l.BLR = r.vec(p, pp, "b_lr", H)
 	l.BaseLR = r.num(p, pp, "base_lr")
-	l.LRMult = 1
-	if has(p, "lr_mult") {
-		l.LRMult = r.num(p, pp, "lr_mult")
-	}
+	l.LRMult = r.optNum(p, pp, "lr_mult", 1)
 	l.Tau = r.tau(p, pp, l.B)
 	l.Gamma = r.mat(p, pp, "ttt_gamma", H, d, "H×d")
 	l.Beta = r.mat(p, pp, "ttt_beta", H, d, "H×d")
@@ -339,6 +360,9 @@ func (r *reader) bareCase(c *Case, top, in map[string]any) {
 	if has(top, "mini_batch_size") {
 		b.B = r.integer(top, "", "mini_batch_size", 1, MaxT)
 	}
+	b.B = batchOf(b.B, c.T)
+	r.within("T", "T×d", c.T, b.D)
+	r.within("d", "d×d", b.D, b.D)
 	b.Q = r.mat(in, "inputs", "Q", c.T, b.D, "T×d")
 	b.K = r.mat(in, "inputs", "K", c.T, b.D, "T×d")
 	b.V = r.mat(in, "inputs", "V", c.T, b.D, "T×d")

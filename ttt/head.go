@@ -101,6 +101,16 @@ type Seq struct {
 // T is the number of tokens.
 func (s *Seq) T() int { return len(s.LR) }
 
+// Token copies the views of token t into q, k, v (d values each, the
+// head's slot of a stream step's [H,d] inputs) and returns its lr_t.
+func (s *Seq) Token(t int, q, k, v []float32) float32 {
+	d := len(q)
+	copy(q, s.XQ[t*d:(t+1)*d])
+	copy(k, s.XK[t*d:(t+1)*d])
+	copy(v, s.XV[t*d:(t+1)*d])
+	return s.LR[t]
+}
+
 func (s *Seq) validate(d int) error {
 	T := s.T()
 	if T < 1 || T > MaxT {

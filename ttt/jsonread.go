@@ -50,6 +50,9 @@ func decodeJSON(data []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("not valid JSON: more data after the top-level object")
 	}
+	if p, dup := duplicateKey(data); dup {
+		return nil, fmt.Errorf("%s: duplicate key (a key may appear once in an object)", p)
+	}
 	return v, nil
 }
 
@@ -92,21 +95,21 @@ func (r *reader) field(m map[string]any, path, key string) any {
 }
 
 func (r *reader) str(m map[string]any, path, key string) string {
-	v := r.field(m, path, key)
-	s, ok := v.(string)
-	if !ok && v != nil {
-		r.fail(join(path, key), "want a string, got %s", kindOf(v))
-	}
-	return s
+	return scalar[string](r, m, path, key, "a string")
 }
 
 func (r *reader) boolean(m map[string]any, path, key string) bool {
+	return scalar[bool](r, m, path, key, "true or false")
+}
+
+// scalar reads a JSON string or boolean as T; want says what was expected.
+func scalar[T any](r *reader, m map[string]any, path, key, want string) T {
 	v := r.field(m, path, key)
-	b, ok := v.(bool)
+	x, ok := v.(T)
 	if !ok && v != nil {
-		r.fail(join(path, key), "want true or false, got %s", kindOf(v))
+		r.fail(join(path, key), "want %s, got %s", want, kindOf(v))
 	}
-	return b
+	return x
 }
 
 // integer reads a whole number in [lo, hi].
@@ -169,6 +172,14 @@ func (r *reader) float64(v any, path string) float64 {
 
 func (r *reader) num(m map[string]any, path, key string) float32 {
 	return r.number(r.field(m, path, key), join(path, key))
+}
+
+// optNum reads an optional number, def when it is absent or null.
+func (r *reader) optNum(m map[string]any, path, key string, def float32) float32 {
+	if !has(m, key) {
+		return def
+	}
+	return r.num(m, path, key)
 }
 
 // vector reads a list of exactly n numbers (n < 0: any length ≥ 1).

@@ -12,14 +12,7 @@ import (
 // share_qk convolutions and the output gate; without, it is the
 // Transformer-backbone layer (θ_K, no convs, no gate).
 func randomLayer(m ttt.Model, D, H, b int, mamba bool, seed uint64) *ttt.Layer {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	normal := func(n int, mean, std float64) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(mean + std*rng.NormFloat64())
-		}
-		return v
-	}
+	normal := ttt.Normals(rand.New(rand.NewPCG(seed, 3)))
 	d := D / H
 	s := 1 / math.Sqrt(float64(D))
 	l := &ttt.Layer{

@@ -15,16 +15,22 @@ type Problem struct {
 	Seq  Seq
 }
 
-// RandomProblem makes a problem with T tokens for a head of size d and mini-batch b.
-func RandomProblem(m Model, T, d, b int, seed uint64) *Problem {
-	rng := rand.New(rand.NewPCG(seed, 0x7474_7465_7870))
-	normal := func(n int, mean, std float64) []float32 {
+// Normals returns a source of seeded inputs: n values drawn from
+// N(mean, std²) by rng at each call.
+func Normals(rng *rand.Rand) func(n int, mean, std float64) []float32 {
+	return func(n int, mean, std float64) []float32 {
 		v := make([]float32, n)
 		for i := range v {
 			v[i] = float32(mean + std*rng.NormFloat64())
 		}
 		return v
 	}
+}
+
+// RandomProblem makes a problem with T tokens for a head of size d and mini-batch b.
+func RandomProblem(m Model, T, d, b int, seed uint64) *Problem {
+	rng := rand.New(rand.NewPCG(seed, 0x7474_7465_7870))
+	normal := Normals(rng)
 	p := &Problem{
 		Head: Head{Model: m, D: d, B: b, Gamma: normal(d, 1, 0.2), Beta: normal(d, 0, 0.1), Tau: normal(b, 0, 0.05), Eps: DefaultEps},
 		Seq:  Seq{XQ: normal(T*d, 0, 1), XK: normal(T*d, 0, 1), XV: normal(T*d, 0, 1)},

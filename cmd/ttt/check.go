@@ -35,20 +35,16 @@ func check(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(tw)
 	failed, total := 0, 0
-	for _, name := range golden.Names() {
-		data, err := golden.Read(name)
-		if err != nil {
-			return err
-		}
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
-			return fmt.Errorf("%s: %v", name, err)
-		}
+	cases, err := golden.Cases()
+	if err != nil {
+		return err
+	}
+	for _, c := range cases {
 		for _, form := range c.Forms() {
-			fmt.Fprintf(tw, "%s\t%s", name, form)
+			fmt.Fprintf(tw, "%s\t%s", c.Name, form)
 			for _, be := range backends {
 				total++
-				cell, ok := checkCase(c, be, form)
+				cell, ok := checkCase(c.Case, be, form)
 				if !ok {
 					failed++
 				}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +26,15 @@ func TestMain(m *testing.M) {
 
 func runMain(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runMainIn(t, nil, args...)
+}
+
+// runMainIn is runMain with stdin (nil: none).
+func runMainIn(t *testing.T, stdin io.Reader, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "TTT_RUN_MAIN=1")
+	cmd.Stdin = stdin
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -97,6 +105,8 @@ func TestReplayBadInput(t *testing.T) {
 		{"unknown kind", edit(t, func(c map[string]any) { c["kind"] = "rnn" }), `kind: "rnn", want "linear" or "mlp"`},
 		{"short tau", edit(t, func(c map[string]any) { inputs(c)["eta_params"].(map[string]any)["tau"] = []any{0.0} }), "inputs.eta_params.tau: want at least mini_batch_size = 2 values, got 1"},
 		{"no inputs kind", `{"inputs": {"A": 1}}`, "inputs: want X (a head case), U (a layer case) or Q, K, V"},
+		{"duplicate key", strings.Replace(string(valid), `"b_lr":0`, `"b_lr":0,"b_lr":1`, 1), "inputs.eta_params.b_lr: duplicate key"},
+		{"T×D too large", edit(t, func(c map[string]any) { c["T"], c["D"] = 1e6, 4096.0 }), "T: T×D = 1000000×4096 values, over the limit of 33554432"},
 		{"diverges", edit(t, func(c map[string]any) { inputs(c)["eta_params"].(map[string]any)["base_lr"] = 1e38 }), "diverged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,16 +147,36 @@ func TestReplayExitCodes(t *testing.T) {
 	}
 }
 
+// TestReplayHugeStdin: a file over the limit on standard input is refused
+// from its size, before it is read: one line on stderr, exit 1.
+func TestReplayHugeStdin(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "huge.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(ttt.MaxCaseBytes + 1); err != nil { // sparse
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runMainIn(t, f, "replay", "-")
+	want := "ttt replay: stdin: 268435457 bytes, over the 268435456-byte (256 MiB) limit for a case\n"
+	if code != 1 || stdout != "" || stderr != want {
+		t.Errorf("replay - < a 256 MiB + 1 file: exit %d, stdout %q, stderr %q; want exit 1, no output, %q", code, stdout, stderr, want)
+	}
+}
+
 // TestReplayGolden replays every golden case as a user would, parses the
 // printed JSON and compares it with the case's expected outputs.
 func TestReplayGolden(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range golden.Names() {
-		data, _ := golden.Read(name)
+	cases, err := golden.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		name := c.Name
 		p := filepath.Join(dir, name+".json")
-		os.WriteFile(p, data, 0o644)
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
+		if err := os.WriteFile(p, c.JSON, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		for _, form := range c.Forms() {

@@ -55,20 +55,15 @@ func run(r *report.Report, bench bool) {
 	}
 	defer be.Close()
 	r.Adapter = be.Adapter()
-	for _, name := range golden.Names() {
-		data, err := golden.Read(name)
-		if err != nil {
-			r.Error = err.Error()
-			return
-		}
-		c, err := ttt.DecodeCase(data)
-		if err != nil {
-			r.Error = fmt.Sprintf("%s: %v", name, err)
-			return
-		}
-		for _, form := range gpu.GoldenForms(c) {
+	cases, err := golden.Cases()
+	if err != nil {
+		r.Error = err.Error()
+		return
+	}
+	for _, c := range cases {
+		for _, form := range gpu.GoldenForms(c.Case) {
 			for _, b := range []ttt.Backend{be, ttt.CPU{}} {
-				r.Cases = append(r.Cases, replay(name, c, b, form))
+				r.Cases = append(r.Cases, replay(c.Name, c.Case, b, form))
 			}
 		}
 	}
@@ -162,10 +157,7 @@ func streamAPI(be *gpu.Backend, m ttt.Model, T int, grow bool) report.Case {
 	var got, exp []float64
 	for t := 0; t < T; t++ {
 		for h, p := range probs {
-			copy(q[h*d:], p.Seq.XQ[t*d:(t+1)*d])
-			copy(k[h*d:], p.Seq.XK[t*d:(t+1)*d])
-			copy(v[h*d:], p.Seq.XV[t*d:(t+1)*d])
-			lr[h] = p.Seq.LR[t]
+			lr[h] = p.Seq.Token(t, q[h*d:(h+1)*d], k[h*d:(h+1)*d], v[h*d:(h+1)*d])
 		}
 		if grow {
 			heap = append(heap, make([]byte, 64<<10+t*97)) // kept: the wasm memory must grow
