@@ -33,7 +33,7 @@ func (v *StepView) Captions() []Caption {
 		own = "both layers' terms −sᵢ lrₜ (kₜᵀ G₁ for W1, x₂ᵀ G for W2)"
 	}
 	return []Caption{
-		{"k", fmt.Sprintf("Token %d, “%s”: the inner model reads its training view kₜ (‖k‖ = %.3g) and must turn it into the label view vₜ (‖v‖ = %.3g); f_res is trained on %s.", v.T, v.Token, norm(v.K), norm(v.V), target)},
+		{"k", fmt.Sprintf("Token %d, “%s”: the inner model reads its training view kₜ (‖k‖ = %.3g) and must turn it into the label view vₜ (‖v‖ = %.3g); fᵣₑₛ is trained on %s.", v.T, v.Token, norm(v.K), norm(v.V), target)},
 		{"f", fmt.Sprintf("Its guess is f(kₜ; W) at %s: ‖f(k)‖ = %.3g.", at, norm(v.Pred))},
 		{"error", fmt.Sprintf("The error f(kₜ) − vₜ has size %.3g; through the LayerNorm's backward it becomes G (‖G‖ = %.3g), the row the gradient uses. ℓ there is %.4g.", norm(v.Err), norm(v.G), v.LossStart)},
 		{"dw", fmt.Sprintf("The update: this token adds %s, with lrₜ = %.3g and sᵢ = %.3g; the largest change to a weight is %.3g. %s", own, v.LR, v.S, maxAbsW(v.DW), v.Note)},
