@@ -90,6 +90,20 @@ func pointer(t *testing.T, ctx context.Context, x, y float64) {
 	}
 }
 
+// click presses and releases the mouse at (x, y) on the canvas, holding
+// it a few frames: ebiten sees a press only at its next update.
+func click(t *testing.T, ctx context.Context, x, y float64) {
+	t.Helper()
+	pointer(t, ctx, x, y)
+	box := viewBox(t, ctx)
+	for _, typ := range []input.DispatchMouseEventType{input.DispatchMouseEventTypeMousePressed, input.DispatchMouseEventTypeMouseReleased} {
+		if err := chromedp.Do(ctx, chromedp.MouseEvent(typ, box[0]+x, box[1]+y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
 // saveShot writes a screenshot of the canvas frame into $TTT_PANEL_SHOTS
 // (the docs' pictures are made this way: see docs/BENCHMARKS.md).
 func saveShot(t *testing.T, img image.Image, name string) {
@@ -211,19 +225,19 @@ func TestPanel(t *testing.T) {
 					t.Errorf("no canvas label with %q", s)
 				}
 			}
-			saveShot(t, on, "one-step-panel-"+name+".png")
 
 			// ΔW is one click away.
 			x, y, ok := lb.find("show ΔW")
 			if !ok {
 				t.Fatal("no “show ΔW” switch on the canvas")
 			}
-			box := viewBox(t, ctx)
-			if err := chromedp.Do(ctx, chromedp.MouseClickXY(box[0]+x, box[1]+y)); err != nil {
-				t.Fatal(err)
-			}
+			click(t, ctx, x, y)
 			if _, _, ok := labelsOf(t, ctx).find("show W"); !ok {
 				t.Error("clicking “show ΔW” did not switch the maps to ΔW")
+			}
+			pointer(t, ctx, 2, 2) // off every target: no value box in the picture
+			if name == "cpu" {
+				saveShot(t, shot(t, ctx), "one-step-panel-dw.png")
 			}
 
 			// The value under the pointer, on the canvas.
@@ -250,7 +264,17 @@ func TestPanel(t *testing.T) {
 				time.Sleep(200 * time.Millisecond)
 			}
 			if name == "cpu" {
+				pointer(t, ctx, 2, 2)
 				saveShot(t, shot(t, ctx), "one-step-panel.png")
+			}
+
+			// The recall preset's pairs and questions are marked.
+			eval[pageState](t, ctx, `ttt.setConfig({input: "recall"}).then(() => ttt.step(40))`)
+			lb = labelsOf(t, ctx)
+			for _, s := range []string{"key", "value", "asked", "answer", "the pairs to memorise"} {
+				if _, _, ok := lb.find(s); !ok {
+					t.Errorf("the recall preset's strip has no %q mark", s)
+				}
 			}
 		})
 	}
