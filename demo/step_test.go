@@ -189,3 +189,29 @@ func TestStepLossFalls(t *testing.T) {
 		t.Error("StepViews past the tokens computed: no error")
 	}
 }
+
+// BenchmarkStepViews is the panel's cost per frame: every head's step on
+// a token mid-mini-batch (docs/BENCHMARKS.md has the numbers).
+func BenchmarkStepViews(b *testing.B) {
+	for _, width := range []string{"small", "wide"} {
+		b.Run(width, func(b *testing.B) {
+			s := scenario.Default()
+			s.Width = width
+			r, err := NewRunner(s, CPU{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for range 37 {
+				if _, err := r.Step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.StepViews(37); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
