@@ -309,7 +309,7 @@ func hasColourBar(img image.Image) bool {
 }
 
 // TestPanelPhone: at 360 × 740 CSS pixels the canvas holds the panel, and
-// no label is cut or runs off the canvas.
+// no label is cut or runs off the canvas, for TTT-Linear and TTT-MLP.
 func TestPanelPhone(t *testing.T) {
 	srv := servePage(t)
 	ctx := browser(t, false)
@@ -325,4 +325,13 @@ func TestPanelPhone(t *testing.T) {
 		t.Error("no one-step panel on the phone's canvas")
 	}
 	saveShot(t, shot(t, ctx), "one-step-panel-phone.png")
+
+	// TTT-MLP: two maps a head, three a row in the panel.
+	eval[pageState](t, ctx, fmt.Sprintf(`ttt.setConfig({model: "mlp", width: "medium"}).then(() => ttt.step(%d))`, panelToken))
+	lb = labelsOf(t, ctx)
+	checkLabels(t, lb)
+	if _, _, ok := lb.find("ΔW1"); !ok {
+		t.Error("no ΔW1 in the TTT-MLP panel")
+	}
+	saveShot(t, shot(t, ctx), "one-step-panel-phone-mlp.png")
 }

@@ -571,9 +571,6 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 		px := x0 + lm + float64(col)*(pw*cell+lm+g.px(8))
 		py := y0 + float64(row)*(label+float64(len(ms))*tm+(ph+2)*cell+g.px(8))
 		head := fmt.Sprintf("head %d", i+1)
-		if len(ms) > 1 {
-			head += fmt.Sprintf(": W1 (%d×%d) above, W2ᵀ below", ms[0].rows, ms[0].cols)
-		}
 		hc := th.fg
 		if g.view.Panel && i == g.view.Head {
 			head += " ◂"
@@ -593,8 +590,11 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 		}
 		bottom = max(bottom, py)
 	}
-	g.tx.draw(dst, g.fit(axisNote, g.px(10), w), x0, bottom, g.px(10), th.muted, false)
-	return bottom + g.px(14) - top
+	note := axisNote
+	if len(ms) > 1 {
+		note = fmt.Sprintf("each head: W1 (%d×%d) above, rows input dim j, columns hidden unit; W2ᵀ below, rows output dim i", ms[0].rows, ms[0].cols)
+	}
+	return bottom + g.drawLines(dst, note, x0, bottom, w, g.px(10), th.muted, false) - top
 }
 
 // heatImage paints a map into a cached image, one pixel per weight; it is

@@ -132,44 +132,79 @@ func (g *game) drawPanel(dst *ebiten.Image, x0, y0, w, h float64) {
 	prevMs, dMs, curMs := mats(v.WPrev), mats(v.DW), mats(v.W)
 	lm, tm := g.axisMargins()
 	op := g.tx.width("=", fs, true) + g.px(8)
-	rowsTotal, cols := 0, prevMs[0].cols
-	for _, m := range prevMs {
-		rowsTotal += m.rows
-	}
+	cols := prevMs[0].cols
 	labelH := g.px(15)
-	mcell := math.Floor(math.Min((w-3*lm-2*op)/float64(3*cols), (mapsH-float64(len(prevMs))*(labelH+tm))/float64(rowsTotal)))
 	ws := maxAbs([]*ttt.Weights{v.WPrev, v.W})
 	ds := maxAbs([]*ttt.Weights{v.DW})
-	if mcell >= 1 {
+	// Each map with what it is: W_{t−1} + ΔW = W_t a row, or, where TTT-MLP's
+	// d × 4d maps would be too small three abreast, both layers' updates.
+	type entry struct {
+		m           mat
+		label, part string
+		scale       float64
+		op          string // drawn after the map
+		key         string
+	}
+	var rowsOf [][]entry
+	for k := range prevMs {
 		names := [3]string{"Wₜ₋₁", "ΔW", "Wₜ"}
-		for k := range prevMs {
-			x := x0
-			for j, m := range [3]mat{prevMs[k], dMs[k], curMs[k]} {
-				scale := ws
-				if j == 1 {
-					scale = ds
-				}
-				label := names[j]
-				if len(prevMs) > 1 {
-					label = [3]string{m.name + " before", "Δ" + m.name, m.name + " after"}[j]
-				}
-				g.tx.draw(dst, g.fit(label, g.px(11), lm+float64(m.cols)*mcell), x+lm, y, g.px(11), th.fg, j == 1)
-				mm, name := m, label
-				rect := g.drawMap(dst, fmt.Sprintf("step/m%d/%d", k, j), m, scale, x+lm, y+labelH+tm, mcell, true, func(r, c int) string {
-					return fmt.Sprintf("%s[%d,%d] = %+.4g (row: input dim %d, column: output dim %d)", name, r, c, mm.at(r, c), r, c)
-				})
-				mark([3]string{"w", "dw", "w"}[j], rect.Inset(-int(g.px(2))))
-				x += lm + float64(m.cols)*mcell
-				if j < 2 {
-					g.tx.draw(dst, [2]string{"+", "="}[j], x+g.px(3), y+labelH+tm+float64(m.rows)*mcell/2-fs*0.6, fs, th.fg, true)
-					x += op
-				}
-			}
-			y += labelH + tm + float64(prevMs[k].rows)*mcell + g.px(2)
+		if len(prevMs) > 1 {
+			n := prevMs[k].name
+			names = [3]string{n + "ₜ₋₁", "Δ" + n, n + "ₜ"}
 		}
-		half := (w - g.px(12)) / 2
-		g.drawColourBar(dst, "W", ws, x0, y, half)
-		g.drawColourBar(dst, "ΔW", ds, x0+half+g.px(12), y, half)
+		rowsOf = append(rowsOf, []entry{
+			{prevMs[k], names[0], "w", ws, "+", fmt.Sprintf("step/m%d/0", k)},
+			{dMs[k], names[1], "dw", ds, "=", fmt.Sprintf("step/m%d/1", k)},
+			{curMs[k], names[2], "w", ws, "", fmt.Sprintf("step/m%d/2", k)},
+		})
+	}
+	fit := func(rows [][]entry) float64 {
+		n, r := len(rows[0]), 0
+		for _, row := range rows {
+			r += row[0].m.rows
+		}
+		return math.Floor(math.Min((w-float64(n)*lm-float64(n-1)*op)/float64(n*cols), (mapsH-float64(len(rows))*(labelH+tm))/float64(r)))
+	}
+	mcell := fit(rowsOf)
+	if len(prevMs) > 1 && mcell < 2 {
+		var only []entry
+		for _, row := range rowsOf {
+			e := row[1]
+			e.op = ""
+			only = append(only, e)
+		}
+		rowsOf = [][]entry{only}
+		mcell = fit(rowsOf)
+	}
+	if mcell >= 1 {
+		for _, row := range rowsOf {
+			x := x0
+			for _, e := range row {
+				g.tx.draw(dst, g.fit(e.label, g.px(11), lm+float64(e.m.cols)*mcell), x+lm, y, g.px(11), th.fg, e.part == "dw")
+				e := e
+				rect := g.drawMap(dst, e.key, e.m, e.scale, x+lm, y+labelH+tm, mcell, true, func(r, c int) string {
+					s := fmt.Sprintf("%s[%d,%d] = %+.4g", e.label, r, c, e.m.at(r, c))
+					if len(prevMs) == 1 {
+						s += fmt.Sprintf(" (row: input dim %d, column: output dim %d)", r, c)
+					}
+					return s
+				})
+				mark(e.part, rect.Inset(-int(g.px(2))))
+				x += lm + float64(e.m.cols)*mcell
+				if e.op != "" {
+					g.tx.draw(dst, e.op, x+g.px(3), y+labelH+tm+float64(e.m.rows)*mcell/2-fs*0.6, fs, th.fg, true)
+				}
+				x += op
+			}
+			y += labelH + tm + float64(row[0].m.rows)*mcell + g.px(2)
+		}
+		if len(rowsOf[0]) == 3 {
+			half := (w - g.px(12)) / 2
+			g.drawColourBar(dst, "W", ws, x0, y, half)
+			g.drawColourBar(dst, "ΔW", ds, x0+half+g.px(12), y, half)
+		} else {
+			g.drawColourBar(dst, "ΔW", ds, x0, y, w)
+		}
 		y += barH
 	}
 
