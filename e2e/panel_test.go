@@ -235,6 +235,9 @@ func TestPanel(t *testing.T) {
 			if _, _, ok := labelsOf(t, ctx).find("show W"); !ok {
 				t.Error("clicking “show ΔW” did not switch the maps to ΔW")
 			}
+			if sel := eval[string](t, ctx, `document.getElementById("delta").value`); sel != "dw" {
+				t.Errorf("after the canvas's switch the page's Weights control says %q, want dw", sel)
+			}
 			pointer(t, ctx, 2, 2) // off every target: no value box in the picture
 			if name == "cpu" {
 				saveShot(t, shot(t, ctx), "one-step-panel-dw.png")

@@ -67,6 +67,7 @@ type game struct {
 	hover   string
 	onKey   func(k string)
 	onHover func(s string) // the page shows the hovered value as text too
+	onView  func(viewOpts) // a click on the canvas changed the view: the page's controls follow
 	drawn   int            // frames drawn, for the page's first-frame timing
 	first   chan struct{}  // closed after the first frame
 	onDraw  func(n int)
@@ -540,7 +541,12 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	vector.DrawFilledRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), th.upcoming, true)
 	vector.StrokeRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), float32(g.px(1)), th.muted, true)
 	g.tx.draw(dst, sw, float64(br.Min.X)+g.px(6), y0+g.px(2), g.px(11), th.fg, true)
-	g.buttons = append(g.buttons, button{br, func() { g.view.Delta = !g.view.Delta }})
+	g.buttons = append(g.buttons, button{br, func() {
+		g.view.Delta = !g.view.Delta
+		if g.onView != nil {
+			g.onView(g.view)
+		}
+	}})
 	g.hits = append(g.hits, hit{br, func(int, int) string { return "click to switch between W, the hidden state, and ΔW, its last update" }})
 	pointNote := fmt.Sprintf("after token %d", f.Point)
 	if f.Point != f.Pos {

@@ -12,6 +12,10 @@ import (
 // panelAPI adds explainStep to tttCore: the slow step, narrated on the
 // canvas, and its captions and numbers for scripts and tests.
 func (c *core) panelAPI(def func(string, func([]js.Value) any)) {
+	c.g.onView = func(v viewOpts) {
+		b, _ := json.Marshal(v)
+		c.call("tttView", string(b))
+	}
 	// explainStep(optsJSON) → Promise of demo.StepReport's JSON.
 	def("explainStep", func(args []js.Value) any {
 		text := ""

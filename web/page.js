@@ -162,6 +162,11 @@
     const el = $("hover");
     if (el) el.textContent = text;
   };
+  // The canvas's W / ΔW switch was clicked: the Display control follows.
+  window.tttView = (json) => {
+    const v = JSON.parse(json), el = $("delta");
+    if (el) el.value = v.delta ? "dw" : "w";
+  };
   // Milliseconds from navigation to the first frame the canvas drew.
   window.tttTimings = {};
   window.tttFirstFrame = () => { window.tttTimings.firstFrame = performance.now(); };
