@@ -195,6 +195,16 @@ func TestPanel(t *testing.T) {
 			} {
 				closeVec(t, p.name, p.got, p.want)
 			}
+			for call, want := range map[string]string{
+				`ttt.explainStep({head: 9})`:  "head 9",
+				`ttt.explainStep({bogus: 1})`: "bogus",
+				`ttt.setView({head: -1})`:     "head -1",
+			} {
+				msg := eval[string](t, ctx, call+`.then(() => "resolved", (e) => e.message)`)
+				if !strings.Contains(msg, want) {
+					t.Errorf("%s: %q, want an error naming %q", call, msg, want)
+				}
+			}
 			if len(got.Captions) != len(demo.StepParts) {
 				t.Fatalf("%d captions, want %d", len(got.Captions), len(demo.StepParts))
 			}

@@ -327,6 +327,9 @@ func (c *core) api() js.Value {
 			if err := dec.Decode(&v); err != nil {
 				return "", fmt.Errorf("setView: %v (want {smooth, scale, delta, panel, head})", err)
 			}
+			if v.Head < 0 {
+				return "", fmt.Errorf("setView: head %d, want 0 or more", v.Head)
+			}
 			if v.Smooth < 1 || v.Smooth > 256 || (v.Scale != "fixed" && v.Scale != "frame") {
 				return "", fmt.Errorf("setView: smooth %d (want 1..256), scale %q (want fixed or frame)", v.Smooth, v.Scale)
 			}
