@@ -29,6 +29,15 @@ type Frame struct {
 
 	W, DW    []*ttt.Weights // every head's weights at Point, and their last update
 	Checksum uint32         // CRC-32 of W
+	Step     []*StepView    // every head's step on token Pos (nil at Pos 0): the one-step panel
+
+	// Readings is, per token, which reading (1, 2, 3, …) of a repeated
+	// phrase it belongs to, 0 elsewhere; ReadingLoss the mean loss before
+	// the step per reading over the tokens shown. Roles marks the recall
+	// preset's pairs and questions.
+	Readings    []int
+	ReadingLoss []ReadingLoss
+	Roles       []string
 
 	TokensPerS                   float64
 	Checking                     bool
@@ -71,15 +80,15 @@ func (r *Runner) frame() (*Frame, error) {
 	}
 	f.W = W
 	for h := range W {
-		dw := W[h].Clone()
-		pt := prev[h].Tensors()
-		for i, t := range dw.Tensors() {
-			for j := range t {
-				t[j] -= pt[i][j]
-			}
-		}
-		f.DW = append(f.DW, dw)
+		f.DW = append(f.DW, difference(W[h], prev[h]))
 	}
+	if r.t > 0 {
+		if f.Step, err = r.StepViews(r.t); err != nil {
+			return nil, err
+		}
+	}
+	f.Readings, f.Roles = marksOf(r.Input)
+	f.ReadingLoss = ReadingLosses(f.Readings, f.LossBefore[:r.t])
 	f.Checksum = Checksum(W)
 	if r.Input.Name == "recall" {
 		f.RecallRight, f.RecallAsked, f.RecallGuesses = r.Recall(r.t)
@@ -127,7 +136,10 @@ type State struct {
 	Check       *CheckState       `json:"check,omitempty"`
 	Recall      *RecallState      `json:"recall,omitempty"`
 	Occurrence  []int             `json:"occurrence,omitempty"` // repeat preset: which appearance of its phrase a token is (−1: none)
-	Weights     map[string]any    `json:"weights,omitempty"`    // only with state({weights: true})
+	Readings    []int             `json:"readings,omitempty"`   // per token: the reading (1, 2, …) of a repeated phrase, 0 elsewhere
+	ReadingLoss []ReadingLoss     `json:"reading_loss,omitempty"`
+	Roles       []string          `json:"roles,omitempty"`   // recall preset: key, value, question, answer or ""
+	Weights     map[string]any    `json:"weights,omitempty"` // only with state({weights: true})
 	Error       string            `json:"error,omitempty"`
 	SnapshotGap int               `json:"snapshot_every"`
 }
@@ -157,6 +169,7 @@ func (f *Frame) State(withWeights bool) *State {
 		LossW0: f.LossW0[:t], LossStart: f.LossStart[:t], LossBefore: f.LossBefore[:t], LossAfter: f.LossAfter[:t],
 		Checksum: fmt.Sprintf("%08x", f.Checksum), Heads: f.H, HeadSize: f.D, B: f.B,
 		TokensPerS: f.TokensPerS, Occurrence: f.Occurrence, Error: f.Error, SnapshotGap: f.SnapshotEvery,
+		Readings: f.Readings, ReadingLoss: f.ReadingLoss, Roles: f.Roles,
 	}
 	if f.Checking {
 		s.Check = &CheckState{Last: f.DiffLast, Max: f.DiffMax}
@@ -167,10 +180,10 @@ func (f *Frame) State(withWeights bool) *State {
 	if withWeights {
 		s.Weights = map[string]any{}
 		for h := range f.W {
-			names := f.W[h].TensorNames()
-			for i, tn := range f.W[h].Tensors() {
-				s.Weights[fmt.Sprintf("head%d.%s", h, names[i])] = tn
-				s.Weights[fmt.Sprintf("head%d.d%s", h, names[i])] = f.DW[h].Tensors()[i]
+			dw := named(f.DW[h])
+			for name, tn := range named(f.W[h]) {
+				s.Weights[fmt.Sprintf("head%d.%s", h, name)] = tn
+				s.Weights[fmt.Sprintf("head%d.d%s", h, name)] = dw[name]
 			}
 		}
 	}

@@ -24,6 +24,8 @@ type viewOpts struct {
 	Smooth int    `json:"smooth"` // moving-average window of the loss chart, in tokens
 	Scale  string `json:"scale"`  // "fixed": one colour scale for the whole run; "frame": each map its own
 	Delta  bool   `json:"delta"`  // show ΔW, the last update, instead of W
+	Panel  bool   `json:"panel"`  // show the one-step panel
+	Head   int    `json:"head"`   // the head whose step the panel shows, from 0
 }
 
 // game draws the latest Frame. It never steps the layer: the session's
@@ -47,6 +49,7 @@ type game struct {
 	// changed, so an idle page leaves the (often software) GPU to WebGPU.
 	shown struct {
 		f     *demo.Frame
+		part  int // the slow step's part
 		hover string
 		view  viewOpts
 		th    *theme
@@ -57,10 +60,14 @@ type game struct {
 	drewAt time.Time
 
 	heat    map[string]*ebiten.Image
-	hits    []hit // hover targets of the last Draw
+	hits    []hit    // hover targets of the last Draw
+	buttons []button // click targets of the last Draw
+	narr    narration
+	cx, cy  int // the cursor
 	hover   string
 	onKey   func(k string)
 	onHover func(s string) // the page shows the hovered value as text too
+	onView  func(viewOpts) // a click on the canvas changed the view: the page's controls follow
 	drawn   int            // frames drawn, for the page's first-frame timing
 	first   chan struct{}  // closed after the first frame
 	onDraw  func(n int)
@@ -69,6 +76,12 @@ type game struct {
 type hit struct {
 	r    image.Rectangle
 	text func(x, y int) string
+}
+
+// button is a click target drawn on the canvas.
+type button struct {
+	r  image.Rectangle
+	do func()
 }
 
 var white = func() *ebiten.Image {
@@ -104,6 +117,15 @@ func (g *game) Update() error {
 		}
 	}
 	x, y := ebiten.CursorPosition()
+	g.cx, g.cy = x, y
+	if inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft) {
+		for _, b := range g.buttons {
+			if image.Pt(x, y).In(b.r) {
+				b.do()
+			}
+		}
+	}
+	g.narr.tick()
 	prev := g.hover
 	g.hover = ""
 	for _, h := range g.hits {
@@ -137,7 +159,8 @@ func (g *game) Draw(screen *ebiten.Image) {
 		return
 	}
 	sh := &g.shown
-	if sh.f == f && sh.hover == g.hover && sh.view == g.view && sh.th == th && sh.w == g.w && sh.h == g.h && sh.inset == g.inset {
+	part := g.narr.part()
+	if sh.f == f && sh.part == part && sh.hover == g.hover && sh.view == g.view && sh.th == th && sh.w == g.w && sh.h == g.h && sh.inset == g.inset {
 		return
 	}
 	// While the run plays, a new frame arrives with every step: redraw at
@@ -152,10 +175,10 @@ func (g *game) Draw(screen *ebiten.Image) {
 	if sh.f != nil && sh.f != f && f.Playing && time.Since(g.drewAt) < gap && sh.hover == g.hover && sh.view == g.view && sh.th == th && sh.w == g.w && sh.h == g.h {
 		return
 	}
-	sh.f, sh.hover, sh.view, sh.th, sh.w, sh.h, sh.inset = f, g.hover, g.view, th, g.w, g.h, g.inset
+	sh.f, sh.part, sh.hover, sh.view, sh.th, sh.w, sh.h, sh.inset = f, part, g.hover, g.view, th, g.w, g.h, g.inset
 	g.drewAt = time.Now()
 	screen.Fill(th.bg)
-	g.hits = g.hits[:0]
+	g.hits, g.buttons, g.tx.drawn = g.hits[:0], g.buttons[:0], g.tx.drawn[:0]
 	if id := f.Scenario.Query().Encode(); id != g.runID || f.Done == 0 {
 		g.runID, g.fixed = id, 0
 	}
@@ -165,10 +188,24 @@ func (g *game) Draw(screen *ebiten.Image) {
 	y = g.drawStrip(screen, pad, y, W-2*pad)
 	status := g.px(22)
 	rest := H - y - status - pad
-	heatH := math.Floor(rest * 0.52)
-	heatH = g.drawHeat(screen, pad, y, W-2*pad, heatH)
-	g.drawChart(screen, pad, y+heatH+g.px(8), W-2*pad, rest-heatH-g.px(8))
+	midH := math.Floor(rest * 0.52)
+	switch {
+	case !g.view.Panel:
+		midH = g.drawHeat(screen, pad, y, W-2*pad, midH)
+	case W >= g.px(640):
+		// The heads' maps on the left, the selected head's step beside them.
+		midH = math.Floor(rest * 0.62)
+		hw := math.Floor((W - 2*pad) * 0.4)
+		g.drawHeat(screen, pad, y, hw, midH)
+		g.drawPanel(screen, pad+hw+g.px(12), y, W-2*pad-hw-g.px(12), midH)
+	default:
+		// A phone: the panel, which has W in it, instead of every head's map.
+		midH = math.Floor(rest * 0.72)
+		g.drawPanel(screen, pad, y, W-2*pad, midH)
+	}
+	g.drawChart(screen, pad, y+midH+g.px(8), W-2*pad, rest-midH-g.px(8))
 	g.drawStatus(screen, pad, H-status, W-2*pad)
+	g.drawTooltip(screen)
 	g.drawn++
 	if g.onDraw != nil {
 		g.onDraw(g.drawn)
@@ -195,12 +232,8 @@ func (g *game) drawStrip(dst *ebiten.Image, x0, y0, w float64) float64 {
 	fs := g.px(13)
 	chipH, gap := g.px(24), g.px(4)
 	top := lossTop(f)
-	caption := "tokens, coloured by the loss ℓ(W_{t−1}; x_t) before each step: green = predicted, red = a surprise"
-	if g.tx.width(caption, g.px(12), false) > w {
-		caption = "tokens by loss before their step: green predicted, red surprise"
-	}
-	g.tx.draw(dst, g.fit(caption, g.px(12), w), x0, y0, g.px(12), th.muted, false)
-	y := y0 + g.px(18)
+	caption := "tokens, coloured by the loss ℓ(Wₜ₋₁; xₜ) before each step: green = predicted, red = a surprise"
+	y := y0 + g.drawLines(dst, caption, x0, y0, w, g.px(12), th.muted, false) + g.px(1)
 	// Lay out backwards from the current token, leaving about a quarter of
 	// the row for the tokens still to come.
 	cur := f.Pos - 1
@@ -208,7 +241,9 @@ func (g *game) drawStrip(dst *ebiten.Image, x0, y0, w float64) float64 {
 		i    int
 		w, x float64
 	}
-	widthOf := func(i int) float64 { return g.tx.width(f.Tokens[i], fs, false) + g.px(12) }
+	widthOf := func(i int) float64 {
+		return max(g.tx.width(f.Tokens[i], fs, false)+g.px(12), g.tx.width(g.tag(i), g.px(9.5), false)+g.px(4))
+	}
 	avail := w * 0.75
 	var left []chip
 	used := 0.0
@@ -235,6 +270,9 @@ func (g *game) drawStrip(dst *ebiten.Image, x0, y0, w float64) float64 {
 		x += cw + gap
 	}
 	y += chipH + g.px(6)
+	if g.tagged() {
+		y += g.px(12) // the chips' tags
+	}
 	// The whole sequence.
 	barH := g.px(8)
 	vector.DrawFilledRect(dst, float32(x0), float32(y), float32(w), float32(barH), th.upcoming, false)
@@ -249,7 +287,75 @@ func (g *game) drawStrip(dst *ebiten.Image, x0, y0, w float64) float64 {
 			return g.tokenInfo(int(float64(px-int(x0)) / cw))
 		}})
 	}
-	return y + barH + g.px(10)
+	y += barH + g.px(4)
+	if s := g.readingLine(); s != "" {
+		y += g.drawLines(dst, s, x0, y, w, g.px(11), th.fg, false)
+	}
+	return y + g.px(6)
+}
+
+// tagged reports whether the strip's chips carry tags: the reading of a
+// repeated phrase, or the recall preset's roles.
+func (g *game) tagged() bool {
+	f := g.f
+	if f.Roles != nil {
+		return true
+	}
+	for _, n := range f.Readings {
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// tag is the label under token i's chip.
+func (g *game) tag(i int) string {
+	f := g.f
+	if f.Roles != nil {
+		return map[string]string{"key": "key", "value": "value", "question": "asked", "answer": "answer"}[f.Roles[i]]
+	}
+	if i < len(f.Readings) && f.Readings[i] > 0 {
+		return ordinal(f.Readings[i])
+	}
+	return ""
+}
+
+func ordinal(n int) string {
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+		return fmt.Sprintf("%dth", n)
+	case n%10 == 1:
+		return fmt.Sprintf("%dst", n)
+	case n%10 == 2:
+		return fmt.Sprintf("%dnd", n)
+	case n%10 == 3:
+		return fmt.Sprintf("%drd", n)
+	}
+	return fmt.Sprintf("%dth", n)
+}
+
+// readingLine sums up the marks: the mean loss per reading of the repeated
+// phrases, or what the recall preset's tags mean.
+func (g *game) readingLine() string {
+	f := g.f
+	if f.Roles != nil {
+		return "key, value: the pairs to memorise · asked: a key again; the answer, its value, should be predicted"
+	}
+	if len(f.ReadingLoss) == 0 {
+		return ""
+	}
+	s := "mean loss before the step, per reading of a repeated phrase:"
+	for i, r := range f.ReadingLoss {
+		if i == 4 {
+			break
+		}
+		s += fmt.Sprintf(" %s %.3f (%d tokens)", ordinal(r.N), r.Mean, r.Tokens)
+		if i < min(len(f.ReadingLoss), 4)-1 {
+			s += " ·"
+		}
+	}
+	return s
 }
 
 func (g *game) drawChip(dst *ebiten.Image, i int, x, y, w, h, fs, top float64) {
@@ -264,6 +370,9 @@ func (g *game) drawChip(dst *ebiten.Image, i int, x, y, w, h, fs, top float64) {
 		vector.StrokeRect(dst, float32(x), float32(y), float32(w), float32(h), float32(g.px(2.5)), th.cursor, true)
 	}
 	g.tx.draw(dst, f.Tokens[i], x+g.px(6), y+(h-fs*1.3)/2+g.px(1), fs, fg, i == f.Pos-1)
+	if t := g.tag(i); t != "" {
+		g.tx.draw(dst, t, x+g.px(2), y+h+g.px(1), g.px(9.5), th.muted, false)
+	}
 	g.hits = append(g.hits, hit{image.Rect(int(x), int(y), int(x+w), int(y+h)), func(int, int) string { return g.tokenInfo(i) }})
 }
 
@@ -276,9 +385,11 @@ func (g *game) tokenInfo(i int) string {
 	if i >= f.Done {
 		return fmt.Sprintf("token %d %q: not read yet", i+1, f.Tokens[i])
 	}
-	s := fmt.Sprintf("token %d %q: ℓ(W0) = %.3f, ℓ(W_{t−1}) = %.3f, ℓ(W_t) = %.3f", i+1, f.Tokens[i], f.LossW0[i], f.LossBefore[i], f.LossAfter[i])
-	if i < len(f.Occurrence) && f.Occurrence[i] >= 0 {
-		s += fmt.Sprintf(" · phrase seen %d time(s) before", f.Occurrence[i])
+	s := fmt.Sprintf("token %d %q: ℓ(W₀) = %.3f, ℓ(Wₜ₋₁) = %.3f, ℓ(Wₜ) = %.3f", i+1, f.Tokens[i], f.LossW0[i], f.LossBefore[i], f.LossAfter[i])
+	if t := g.tag(i); t != "" && f.Roles == nil {
+		s += fmt.Sprintf(" · %s reading of a repeated phrase", t)
+	} else if t != "" {
+		s += " · " + f.Roles[i]
 	}
 	return s
 }
@@ -299,6 +410,69 @@ func (g *game) fit(s string, px, w float64) string {
 		}
 	}
 	return string(r[:lo]) + "…"
+}
+
+// wrap breaks s at spaces into lines no wider than w device pixels; a
+// word wider than w is cut with fit.
+func (g *game) wrap(s string, px, w float64, bold bool) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		next := word
+		if line != "" {
+			next = line + " " + word
+		}
+		if line != "" && g.tx.width(next, px, bold) > w {
+			lines = append(lines, line)
+			next = word
+		}
+		line = next
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	for i, l := range lines {
+		lines[i] = g.fit(l, px, w)
+	}
+	return lines
+}
+
+// drawLines draws s wrapped to w and returns the height it used.
+func (g *game) drawLines(dst *ebiten.Image, s string, x, y, w, px float64, c color.RGBA, bold bool) float64 {
+	lines := g.wrap(s, px, w, bold)
+	for i, l := range lines {
+		g.tx.draw(dst, l, x, y+float64(i)*px*1.35, px, c, bold)
+	}
+	return float64(len(lines))*px*1.35 + g.px(3)
+}
+
+// drawTooltip shows the hover text in a box beside the pointer: the value
+// under it, on the canvas itself.
+func (g *game) drawTooltip(dst *ebiten.Image) {
+	if g.hover == "" {
+		return
+	}
+	th, fs := g.th, g.px(11)
+	maxW := math.Min(g.px(340), float64(g.w)-g.px(16))
+	lines := g.wrap(g.hover, fs, maxW-g.px(12), false)
+	bw := 0.0
+	for _, l := range lines {
+		bw = max(bw, g.tx.width(l, fs, false))
+	}
+	bw += g.px(12)
+	bh := float64(len(lines))*fs*1.35 + g.px(8)
+	x, y := float64(g.cx)+g.px(14), float64(g.cy)+g.px(16)
+	if x+bw > float64(g.w)-g.px(4) {
+		x = float64(g.cx) - g.px(8) - bw
+	}
+	if y+bh > float64(g.h)-g.inset-g.px(4) {
+		y = float64(g.cy) - g.px(8) - bh
+	}
+	x, y = max(x, g.px(4)), max(y, g.px(4))
+	vector.DrawFilledRect(dst, float32(x), float32(y), float32(bw), float32(bh), th.fg, true)
+	for i, l := range lines {
+		g.tx.draw(dst, l, x+g.px(6), y+g.px(4)+float64(i)*fs*1.35, fs, th.bg, false)
+	}
 }
 
 // mats lists what the heat maps show for one head: W for TTT-Linear,
@@ -336,7 +510,9 @@ func maxAbs(ws []*ttt.Weights) float64 {
 }
 
 // drawHeat draws every head's hidden state as heat maps in at most h
-// device pixels and returns the height it used.
+// device pixels, with axes and a colour bar, and returns the height it used.
+// A click on the title's switch shows ΔW instead of W; a click on a head
+// shows its step in the panel.
 func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	f, th := g.f, g.th
 	ws := f.W
@@ -350,31 +526,46 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	top := y0
 	g.fixed = max(g.fixed, maxAbs(f.W))
 	scale := g.fixed
-	scaleName := "fixed scale ±%.3g (largest |W| so far)"
+	scaleName := "fixed for the run"
 	if g.view.Scale == "frame" || g.view.Delta {
-		scale, scaleName = maxAbs(ws), "scale ±%.3g (this frame)"
+		scale, scaleName = maxAbs(ws), "this frame"
 	}
+	// The W / ΔW switch, one click away.
+	fs := g.px(12)
+	sw := "show ΔW"
+	if g.view.Delta {
+		sw = "show W"
+	}
+	bw := g.tx.width(sw, g.px(11), true) + g.px(12)
+	br := image.Rect(int(x0+w-bw), int(y0), int(x0+w), int(y0+g.px(17)))
+	vector.DrawFilledRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), th.upcoming, true)
+	vector.StrokeRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), float32(g.px(1)), th.muted, true)
+	g.tx.draw(dst, sw, float64(br.Min.X)+g.px(6), y0+g.px(2), g.px(11), th.fg, true)
+	g.buttons = append(g.buttons, button{br, func() {
+		g.view.Delta = !g.view.Delta
+		if g.onView != nil {
+			g.onView(g.view)
+		}
+	}})
+	g.hits = append(g.hits, hit{br, func(int, int) string { return "click to switch between W, the hidden state, and ΔW, its last update" }})
 	pointNote := fmt.Sprintf("after token %d", f.Point)
 	if f.Point != f.Pos {
 		pointNote = fmt.Sprintf("at the last mini-batch end, token %d (the %s form builds W only there)", f.Point, f.Scenario.Form)
 	}
-	title := fmt.Sprintf("the hidden state: each head's %s, %s · %s", what, pointNote, fmt.Sprintf(scaleName, scale))
-	if g.tx.width(title, g.px(12), false) > w {
-		title = fmt.Sprintf("%s after token %d · ±%.3g", what, f.Point, scale)
-	}
-	g.tx.draw(dst, g.fit(title, g.px(12), w), x0, y0, g.px(12), th.muted, false)
-	y0 += g.px(18)
-	h -= g.px(18)
+	y0 += g.drawLines(dst, fmt.Sprintf("the hidden state: each head's %s, %s", what, pointNote), x0, y0, w-bw-g.px(8), fs, th.muted, false)
+	y0 += g.drawColourBar(dst, "colour ("+scaleName+")", scale, x0, y0, math.Min(w, g.px(320))) + g.px(2)
+	h -= y0 - top
 	ms := mats(ws[0])
 	// One panel per head: its maps stacked. Pick the grid that gives the
 	// largest cells.
 	pw, ph := float64(ms[0].cols), float64(len(ms)*ms[0].rows)
 	label := g.px(16)
+	lm, tm := g.axisMargins()
 	n := len(ws)
 	best, bestCols := 0.0, 1
 	for cols := 1; cols <= n; cols++ {
 		rows := (n + cols - 1) / cols
-		cell := math.Min((w-float64(cols-1)*g.px(16))/float64(cols)/pw, (h-float64(rows)*label-float64(rows-1)*g.px(8))/float64(rows)/(ph+float64(len(ms)-1)*2))
+		cell := math.Min((w-float64(cols)*(lm+g.px(8)))/float64(cols)/pw, (h-float64(rows)*(label+tm*float64(len(ms)))-float64(rows-1)*g.px(8)-g.px(14))/float64(rows)/(ph+float64(len(ms)-1)*2))
 		if cell > best {
 			best, bestCols = cell, cols
 		}
@@ -383,33 +574,33 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	bottom := y0
 	for i, wt := range ws {
 		col, row := i%bestCols, i/bestCols
-		px := x0 + float64(col)*(pw*cell+g.px(16))
-		py := y0 + float64(row)*(label+(ph+2)*cell+g.px(8))
+		px := x0 + lm + float64(col)*(pw*cell+lm+g.px(8))
+		py := y0 + float64(row)*(label+float64(len(ms))*tm+(ph+2)*cell+g.px(8))
 		head := fmt.Sprintf("head %d", i+1)
-		if len(ms) > 1 {
-			head += fmt.Sprintf(": W1 (%d×%d) above, W2ᵀ below", ms[0].rows, ms[0].cols)
+		hc := th.fg
+		if g.view.Panel && i == g.view.Head {
+			head += " ◂"
+			hc = th.before
 		}
-		g.tx.draw(dst, g.fit(head, g.px(12), pw*cell), px, py, g.px(12), th.fg, true)
+		g.tx.draw(dst, g.fit(head, g.px(12), pw*cell+lm), px-lm, py, g.px(12), hc, true)
 		py += label
 		for k, m := range mats(wt) {
-			key := fmt.Sprintf("%d/%d", i, k)
-			img := g.heatImage(key, m, scale)
-			op := &ebiten.DrawImageOptions{}
-			op.GeoM.Scale(cell, cell)
-			op.GeoM.Translate(px, py)
-			dst.DrawImage(img, op)
-			head, mm, c0, r0 := i, m, px, py
-			g.hits = append(g.hits, hit{image.Rect(int(px), int(py), int(px+float64(m.cols)*cell), int(py+float64(m.rows)*cell)), func(x, y int) string {
-				r, c := int((float64(y)-r0)/cell), int((float64(x)-c0)/cell)
-				r, c = min(r, mm.rows-1), min(c, mm.cols-1)
-				s := fmt.Sprintf("head %d %s[%d,%d] = %.5f", head+1, mm.name, r, c, mats(f.W[head])[k].at(r, c))
-				return s + fmt.Sprintf(", last update ΔW = %+.2e", mats(f.DW[head])[k].at(r, c))
-			}})
+			py += tm
+			hd, kk := i, k
+			r := g.drawMap(dst, fmt.Sprintf("%d/%d", i, k), m, scale, px, py, cell, true, func(r, c int) string {
+				s := fmt.Sprintf("head %d %s[%d,%d] = %.5f", hd+1, m.name, r, c, mats(f.W[hd])[kk].at(r, c))
+				return s + fmt.Sprintf(", last update ΔW = %+.2e (row: input dim %d, column: output dim %d)", mats(f.DW[hd])[kk].at(r, c), r, c)
+			})
+			g.buttons = append(g.buttons, button{r, func() { g.view.Head = hd }})
 			py += float64(m.rows)*cell + 2*cell
 		}
 		bottom = max(bottom, py)
 	}
-	return bottom - top
+	note := axisNote
+	if len(ms) > 1 {
+		note = fmt.Sprintf("each head: W1 (%d×%d) above, rows input dim j, columns hidden unit; W2ᵀ below, rows output dim i", ms[0].rows, ms[0].cols)
+	}
+	return bottom + g.drawLines(dst, note, x0, bottom, w, g.px(10), th.muted, false) - top
 }
 
 // heatImage paints a map into a cached image, one pixel per weight; it is
@@ -461,16 +652,16 @@ func (g *game) drawChart(dst *ebiten.Image, x0, y0, w, h float64) {
 		c    color.RGBA
 		v    []float32
 	}{
-		{"ℓ(W0; x_t): the initial weights, never updated", th.w0, f.LossW0},
-		{"ℓ(W_{t−1}; x_t): before the step on token t", th.before, f.LossBefore},
-		{"ℓ(W_t; x_t): after it", th.after, f.LossAfter},
+		{"ℓ(W₀; xₜ): the initial weights, never updated", th.w0, f.LossW0},
+		{"ℓ(Wₜ₋₁; xₜ): before the step on token t", th.before, f.LossBefore},
+		{"ℓ(Wₜ; xₜ): after it", th.after, f.LossAfter},
 	}
 	// The legend flows onto more lines on a narrow screen.
 	lx, ly := x0, y0
 	for i, l := range legend {
 		name := l.name
 		if w < g.px(700) {
-			name = []string{"ℓ(W0; x_t)", "ℓ(W_{t−1}; x_t) before the step", "ℓ(W_t; x_t) after"}[i]
+			name = []string{"ℓ(W₀; xₜ)", "ℓ(Wₜ₋₁; xₜ) before the step", "ℓ(Wₜ; xₜ) after"}[i]
 		}
 		iw := g.px(18) + g.tx.width(name, g.px(12), false) + g.px(14)
 		if lx > x0 && lx+iw > x0+w {
@@ -530,7 +721,11 @@ func (g *game) drawChart(dst *ebiten.Image, x0, y0, w, h float64) {
 		xx := xOf(f.Pos - 1)
 		vector.StrokeLine(dst, float32(xx), float32(top), float32(xx), float32(top+ch), float32(g.px(1.5)), th.cursor, true)
 	}
-	g.tx.draw(dst, g.fit(fmt.Sprintf("token t → (%d in all; ticks mark mini-batches of b = %d)", f.T, f.B), g.px(11), cw), cx0, top+ch+g.px(4), g.px(11), th.muted, false)
+	xl := fmt.Sprintf("token t → (%d in all; ticks mark mini-batches of b = %d)", f.T, f.B)
+	if g.tx.width(xl, g.px(11), false) > cw {
+		xl = fmt.Sprintf("token t → (%d; b = %d)", f.T, f.B)
+	}
+	g.tx.draw(dst, g.fit(xl, g.px(11), cw), cx0, top+ch+g.px(4), g.px(11), th.muted, false)
 	g.hits = append(g.hits, hit{image.Rect(int(cx0), int(top), int(cx0+cw), int(top+ch)), func(x, _ int) string {
 		t := int(math.Round((float64(x) - cx0) / cw * float64(max(1, f.T-1))))
 		if t >= f.Pos {
@@ -579,16 +774,21 @@ func (g *game) polyline(dst *ebiten.Image, v []float64, xOf func(int) float64, y
 // drawStatus is the bottom line: what the pointer is over, or the numbers.
 func (g *game) drawStatus(dst *ebiten.Image, x0, y0, w float64) {
 	f, th := g.f, g.th
-	s := g.hover
-	if s == "" {
-		s = fmt.Sprintf("t = %d of %d · %s · %.0f tokens/s", f.Pos, f.T, backendLabel(f), f.TokensPerS)
-		if f.Checking {
-			s += fmt.Sprintf(" · max |GPU − CPU| = %.1e", f.DiffLast)
+	parts := []string{fmt.Sprintf("t = %d of %d", f.Pos, f.T), backendLabel(f), fmt.Sprintf("%.0f tokens/s", f.TokensPerS)}
+	if f.Checking {
+		parts = append(parts, fmt.Sprintf("max |GPU − CPU| = %.1e", f.DiffLast))
+	}
+	if f.RecallAsked > 0 {
+		parts = append(parts, fmt.Sprintf("recall %d/%d", f.RecallRight, f.RecallAsked))
+	}
+	parts = append(parts, "hover a token, a weight or the chart for its values")
+	// As many parts as fit, whole: the hover hint goes first on a phone.
+	s := parts[0]
+	for _, p := range parts[1:] {
+		if g.tx.width(s+" · "+p, g.px(12), false) > w {
+			break
 		}
-		if f.RecallAsked > 0 {
-			s += fmt.Sprintf(" · recall %d/%d", f.RecallRight, f.RecallAsked)
-		}
-		s += " · hover a token, a weight or the chart for its values"
+		s += " · " + p
 	}
 	if f.Error != "" {
 		s = "error: " + f.Error

@@ -39,7 +39,7 @@ func main() {
 		notice = err.Error()
 		ss, _ = demo.NewSession(scenario.Default(), demo.OpenWebGPU)
 	}
-	g := &game{ss: ss, tx: newTexter(), dark: global.Call("matchMedia", "(prefers-color-scheme: dark)"), view: viewOpts{Smooth: 10, Scale: "fixed"}}
+	g := &game{ss: ss, tx: newTexter(), dark: global.Call("matchMedia", "(prefers-color-scheme: dark)"), view: viewOpts{Smooth: 10, Scale: "fixed", Panel: true}}
 	c := &core{ss: ss, g: g, parent: parent, notice: notice}
 	g.onKey = c.key
 	g.onHover = func(s string) { c.call("tttHover", s) }
@@ -323,7 +323,10 @@ func (c *core) api() js.Value {
 			dec := json.NewDecoder(strings.NewReader(text))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&v); err != nil {
-				return "", fmt.Errorf("setView: %v (want {smooth, scale, delta})", err)
+				return "", fmt.Errorf("setView: %v (want {smooth, scale, delta, panel, head})", err)
+			}
+			if v.Head < 0 {
+				return "", fmt.Errorf("setView: head %d, want 0 or more", v.Head)
 			}
 			if v.Smooth < 1 || v.Smooth > 256 || (v.Scale != "fixed" && v.Scale != "frame") {
 				return "", fmt.Errorf("setView: smooth %d (want 1..256), scale %q (want fixed or frame)", v.Smooth, v.Scale)
@@ -357,6 +360,7 @@ func (c *core) api() js.Value {
 		})
 	})
 	c.experimentAPI(def) // experiment.go
+	c.panelAPI(def)      // panel_api.go
 	def("replay", func(args []js.Value) any {
 		caseArg, backend, form := arg(args, 0), arg(args, 1), arg(args, 2)
 		var data string

@@ -19,6 +19,13 @@ type texter struct {
 	canvas, ctx js.Value
 	cache       map[textKey]*ebiten.Image
 	buf         []byte
+	drawn       []label // every label of the last frame, for tests (tttCore.labels)
+}
+
+// label is a string drawn on the canvas and its box in device pixels.
+type label struct {
+	Text       string
+	X, Y, W, H float64
 }
 
 type textKey struct {
@@ -54,19 +61,27 @@ func (t *texter) image(s string, px float64, c color.RGBA, bold bool) *ebiten.Im
 		}
 		clear(t.cache)
 	}
-	f := font(px, bold)
-	t.ctx.Set("font", f)
-	w := int(math.Ceil(t.ctx.Call("measureText", s).Get("width").Float())) + 2
+	segs := segments(s)
+	w := int(math.Ceil(t.measure(segs, px, bold))) + 2
 	h := int(math.Ceil(px * 1.3))
 	if w < 1 || s == "" {
 		w = 1
 	}
 	t.canvas.Set("width", w)
 	t.canvas.Set("height", h)
-	t.ctx.Set("font", f) // resizing the canvas resets its state
+	// Resizing the canvas resets its state.
 	t.ctx.Set("fillStyle", fmt.Sprintf("rgba(%d,%d,%d,%g)", c.R, c.G, c.B, float64(c.A)/255))
 	t.ctx.Set("textBaseline", "alphabetic")
-	t.ctx.Call("fillText", s, 1, px)
+	x := 1.0
+	for _, sg := range segs {
+		size, y := px, px
+		if sg.sub {
+			size, y = px*subScale, px*subDrop
+		}
+		t.ctx.Set("font", font(size, bold))
+		t.ctx.Call("fillText", sg.s, x, y)
+		x += t.ctx.Call("measureText", sg.s).Get("width").Float()
+	}
 	data := t.ctx.Call("getImageData", 0, 0, w, h).Get("data")
 	if cap(t.buf) < 4*w*h {
 		t.buf = make([]byte, 4*w*h)
@@ -88,8 +103,20 @@ func (t *texter) image(s string, px float64, c color.RGBA, bold bool) *ebiten.Im
 
 // width is the width of s in device pixels.
 func (t *texter) width(s string, px float64, bold bool) float64 {
-	t.ctx.Set("font", font(px, bold))
-	return t.ctx.Call("measureText", s).Get("width").Float()
+	return t.measure(segments(s), px, bold)
+}
+
+func (t *texter) measure(segs []segment, px float64, bold bool) float64 {
+	w := 0.0
+	for _, sg := range segs {
+		size := px
+		if sg.sub {
+			size = px * subScale
+		}
+		t.ctx.Set("font", font(size, bold))
+		w += t.ctx.Call("measureText", sg.s).Get("width").Float()
+	}
+	return w
 }
 
 // draw puts s with its top-left at (x, y).
@@ -98,5 +125,10 @@ func (t *texter) draw(dst *ebiten.Image, s string, x, y, px float64, c color.RGB
 	op := &ebiten.DrawImageOptions{}
 	op.GeoM.Translate(math.Round(x), math.Round(y-0.15*px))
 	dst.DrawImage(img, op)
+	b := img.Bounds()
+	if len(t.drawn) > 4000 { // a view that does not reset it (the LM's) must not grow it forever
+		t.drawn = t.drawn[:0]
+	}
+	t.drawn = append(t.drawn, label{s, x, y - 0.15*px, float64(b.Dx()), float64(b.Dy())})
 	return float64(img.Bounds().Dx())
 }

@@ -18,7 +18,13 @@
 //   ttt.seek(t), ttt.reset()      scrub to token t; start again
 //   ttt.setBackend(name)          "auto", "gpu"/"webgpu" or "cpu", keeping the run's history
 //   ttt.setCheck(on)              compare every GPU step with the CPU (state().check)
-//   ttt.setView({smooth, scale, delta})  drawing only: loss smoothing, "fixed"/"frame" colour scale, ΔW
+//   ttt.setView({smooth, scale, delta, panel, head})  drawing only: loss smoothing, "fixed"/"frame" colour
+//                                 scale, ΔW, the one-step panel and the head it shows
+//   ttt.explainStep({head, advance, narrate})
+//                                 Promise of one head's step on the shown token (advance: step one token
+//                                 first): {t, head, token, i, b, start, k, v, target, pred, error, G, lr, s,
+//                                 own, dW, W_prev, W, loss_start, loss_before, loss_after, note, captions:
+//                                 [{part, text}]}; the canvas walks its parts (narrate, default true)
 //   ttt.compareOptimizers({backend, tokens, z})
 //                                 Promise of {backend, adapter, T, tokens, w0, curves: [{name, label, before,
 //                                 after, z?}]}: the stream form with GD, momentum, Adam and GD + weight decay
@@ -119,6 +125,7 @@
     simulateDeviceLoss: () => call("simulateDeviceLoss"),
     compareOptimizers: (o) => call("compareOptimizers", JSON.stringify(o || {})),
     embedCode: (url) => coreReady.then(() => embedCode(url)),
+    explainStep: (o) => call("explainStep", JSON.stringify(o || {})),
     // After ready: until the GPU is probed, every run starts on the CPU.
     lm: (text, opts) => ready.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
     lmSeek: (t) => call("lmSeek", t),
@@ -165,6 +172,11 @@
   window.tttHover = (text) => {
     const el = $("hover");
     if (el) el.textContent = text;
+  };
+  // The canvas's W / ΔW switch was clicked: the Display control follows.
+  window.tttView = (json) => {
+    const v = JSON.parse(json), el = $("delta");
+    if (el) el.value = v.delta ? "dw" : "w";
   };
   // Milliseconds from navigation to the first frame the canvas drew.
   window.tttTimings = {};
@@ -424,6 +436,7 @@
     const onClick = (id, fn) => { const el = $(id); if (el) el.addEventListener("click", () => fn().catch((err) => showError(err.message))); };
     onClick("play", () => (last && last.playing ? api.pause() : api.play()));
     onClick("step", () => api.step(1));
+    onClick("slow", () => api.explainStep({ advance: true }));
     onClick("batch", () => api.step("batch"));
     onClick("reset", () => api.reset());
     const scrub = $("scrub");
