@@ -14,10 +14,7 @@
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
-  let d = P.d;
-  let n = P.n;
-  let t0 = P.t0;
+  enter(wid);
   let W = h * d * d + setBase(0u);
   let s0 = h * P.scrStride;
   let sR = s0;

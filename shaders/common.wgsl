@@ -66,6 +66,23 @@ struct Params {
 const WG: u32 = 256u;  // invocations per workgroup in the per-head kernels
 const MAXD: u32 = 128u;
 
+// What every per-head kernel's main starts from: enter(wid) sets the head h
+// of this workgroup, its size d, the MLP's hidden width hid, and the
+// mini-batch's first token t0 and length n (P.t0, P.n) for the whole
+// invocation. A function's own parameter or let of the same name shadows them.
+var<private> h: u32;
+var<private> d: u32;
+var<private> hid: u32;
+var<private> n: u32;
+var<private> t0: u32;
+fn enter(wid: vec3<u32>) {
+  h = wid.x;
+  d = P.d;
+  hid = P.hid;
+  n = P.n;
+  t0 = P.t0;
+}
+
 // Views of token t of head h.
 fn iq(h: u32, t: u32) -> u32 { return (h * P.T + t) * P.d; }
 fn ik(h: u32, t: u32) -> u32 { return P.H * P.T * P.d + (h * P.T + t) * P.d; }

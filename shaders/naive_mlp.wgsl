@@ -14,9 +14,7 @@
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
-  let d = P.d;
-  let hid = P.hid;
+  enter(wid);
   let t = P.t0;
   let ws = mlp(setBase(0u), h);
   let sZ1 = h * P.scrStride; // Z1 | X2 | G1 | Xq | Xa [hid], Z2 | G2 | Rq | Ra [d]

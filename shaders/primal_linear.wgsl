@@ -17,10 +17,7 @@
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
-  let d = P.d;
-  let n = P.n;
-  let t0 = P.t0;
+  enter(wid);
   let ws = lin(setBase(0u), h);
   let zr = rows(h * P.scrStride); // five [b,d] blocks, then the virtual weights
   let sWi = zr.end;

@@ -18,11 +18,7 @@
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
-  let d = P.d;
-  let n = P.n;
-  let hid = P.hid;
-  let t0 = P.t0;
+  enter(wid);
   let ws = mlp(setBase(0u), h);
   let sZ1 = h * P.scrStride; // six [b,hid] blocks, five [b,d], then the b weight sets
   let sX2 = sZ1 + P.b * hid;

@@ -18,9 +18,7 @@
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
-  let d = P.d;
-  let hid = P.hid;
+  enter(wid);
   let t = P.t0;
   let bS = setBase(0u);
   let bC = setBase(2u);
