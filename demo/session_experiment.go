@@ -15,8 +15,8 @@ func (ss *Session) pickDevice(op, backend string, def Device) (Device, error) {
 	case "cpu":
 		return CPU{}, nil
 	case "gpu", "webgpu":
-		dev, why := ss.device("gpu")
-		if dev.Name() == "cpu" {
+		dev, why := ss.gpuDevice()
+		if dev == nil {
 			return nil, fmt.Errorf("%s on the gpu backend: no usable GPU (%s)", op, why)
 		}
 		return dev, nil

@@ -195,7 +195,9 @@ type pageState struct {
 	Error    string         `json:"error"`
 }
 
-// open navigates to path and waits for ttt.ready.
+// open navigates to path and waits for ttt.ready and then ttt.gpuReady
+// (the GPU probed in the background, the run moved there if it asks for
+// it), whose report it returns.
 func open(t *testing.T, ctx context.Context, url string) readyInfo {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
@@ -207,7 +209,7 @@ func open(t *testing.T, ctx context.Context, url string) readyInfo {
 	}
 	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
-	r, err := chromedp.Run(tctx, chromedp.Evaluate[readyInfo](`ttt.ready`, chromedp.EvalAwaitPromise))
+	r, err := chromedp.Run(tctx, chromedp.Evaluate[readyInfo](`ttt.ready.then(() => ttt.gpuReady)`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("ttt.ready on %s: %v", url, err)
 	}
@@ -232,8 +234,15 @@ const firstFrameLimit = 6 * time.Second
 func TestPageWebGPU(t *testing.T) {
 	srv := servePage(t)
 	ctx := browser(t, true)
-	start := time.Now()
+	// auto keeps the CPU over SwiftShader, a software adapter, and says so.
 	r := open(t, ctx, srv.URL+"/?autoplay=0")
+	shown := eval[string](t, ctx, `document.getElementById("backend").textContent`)
+	t.Logf("auto: %s: %s", r.Backend, shown)
+	if r.GPU && (r.Backend != "cpu" || !strings.Contains(shown, "software")) {
+		t.Errorf("auto with the software adapter %q: backend %s, the page says %q; want the CPU and why", r.Adapter, r.Backend, shown)
+	}
+	start := time.Now()
+	r = open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
 	t.Logf("ready after %v: %+v", time.Since(start).Round(time.Millisecond), r)
 	if r.Backend != "webgpu" {
 		if requireGPU() || strings.Contains(r.GPUMessage, "self-test") {
@@ -502,7 +511,7 @@ func TestPageWebGPU(t *testing.T) {
 	t.Run("device-loss", func(t *testing.T) {
 		// A GPU that goes away mid-run: the run moves to the CPU, says why,
 		// keeps its history and goes on with the same numbers.
-		r := open(t, ctx, srv.URL+"/?autoplay=0")
+		r := open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
 		if r.Backend != "webgpu" {
 			t.Fatalf("backend %s before the loss", r.Backend)
 		}

@@ -6,13 +6,18 @@
 // tttOnFrame, tttProgress and tttFatal functions defined here.
 //
 // window.ttt (every method but state returns a Promise):
-//   ttt.ready                     Promise of {backend, adapter, reason, gpu, gpu_message, notice, first_frame_ms}
+//   ttt.ready                     Promise of {backend, adapter, reason, gpu, gpu_message, notice, first_frame_ms}:
+//                                 the first frame is up and the page answers; the run starts on the CPU
+//   ttt.gpuReady                  Promise of the same, once the GPU has been looked for in the background
+//                                 and, if the scenario asks for it and its kernels passed their self-test,
+//                                 the run has moved there ("auto" keeps the CPU over a software adapter)
 //   ttt.replay(caseJSON, backend, form?)
 //                                 Promise of the object that `ttt replay` prints (caseJSON: string or object;
 //                                 backend "webgpu"/"gpu" or "cpu"; form defaults to the case's scheme)
 //   ttt.setConfig(partial)        change scenario fields ({model, form, b, lr, width, ln, seed, input, text,
 //                                 backend, speed, opt, beta, wd}); restarts the run; rejects naming a bad field
-//   ttt.play(), ttt.pause()       start and stop stepping at the scenario's speed
+//   ttt.play(), ttt.pause()       start and stop playing at the scenario's speed (speed 1000: as fast as the
+//                                 device computes); the page computes ahead of what it shows
 //   ttt.step(n = 1 | "batch")     show n more tokens, or up to the end of the mini-batch
 //   ttt.seek(t), ttt.reset()      scrub to token t; start again
 //   ttt.setBackend(name)          "auto", "gpu"/"webgpu" or "cpu", keeping the run's history
@@ -75,9 +80,11 @@
   if (!window.tttHost) window.tttHost = window;
 
   let coreWin = null; // the window whose tttCore is the Go program
-  let resolveReady, rejectReady;
+  let resolveReady, rejectReady, resolveGPU, rejectGPU;
   const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   ready.catch(() => {});
+  const gpuReady = new Promise((res, rej) => { resolveGPU = res; rejectGPU = rej; });
+  gpuReady.catch(() => {});
   let resolveCore;
   const coreReady = new Promise((res) => { resolveCore = res; });
   let last = null; // the latest frame summary
@@ -96,6 +103,7 @@
 
   const api = {
     ready,
+    gpuReady,
     replay: (c, backend, form) => call("replay", typeof c === "string" ? c : JSON.stringify(c), backend || "", form || ""),
     setConfig: (patch) => call("setConfig", JSON.stringify(patch || {})),
     play: () => call("play"),
@@ -108,8 +116,8 @@
     setView: (v) => call("setView", Object.assign(currentView(), v || {})),
     simulateDeviceLoss: () => call("simulateDeviceLoss"),
     compareOptimizers: (o) => call("compareOptimizers", JSON.stringify(o || {})),
-    // After ready: until the GPU is probed, every run starts on the CPU.
-    lm: (text, opts) => ready.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
+    // After the GPU is probed: until then every run starts on the CPU.
+    lm: (text, opts) => gpuReady.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
     lmSeek: (t) => call("lmSeek", t),
     setMode: (mode) => call("setMode", String(mode)),
     lmState: (opts) => {
@@ -135,6 +143,7 @@
   };
   window.tttReady = (json) => {
     const r = JSON.parse(json);
+    window.tttTimings.ready = performance.now();
     resolveReady(r);
     postParent(Object.assign({ ttt: "ready" }, r));
     if (r.notice) showError(r.notice);
@@ -155,12 +164,18 @@
     const el = $("hover");
     if (el) el.textContent = text;
   };
-  // Milliseconds from navigation to the first frame the canvas drew.
+  window.tttGPUReady = (json) => {
+    window.tttTimings.gpuReady = performance.now();
+    resolveGPU(JSON.parse(json));
+  };
+  // Milliseconds from navigation to the first frame the canvas drew, to
+  // ttt.ready and to ttt.gpuReady.
   window.tttTimings = {};
   window.tttFirstFrame = () => { window.tttTimings.firstFrame = performance.now(); };
   window.tttFatal = (msg) => {
     showError("The layer stopped: " + msg);
     rejectReady(new Error(msg));
+    rejectGPU(new Error(msg));
   };
 
   // ---- the DOM ----
@@ -174,7 +189,6 @@
     e.hidden = !msg;
   }
 
-  let spokenAt = 0;
   function render(f) {
     const play = $("play");
     if (play) {
@@ -187,13 +201,12 @@
       scrub.value = String(f.t);
     }
     if ($("scrub-out")) $("scrub-out").textContent = `${f.t} / ${f.total}`;
-    // The summary is a live region: while playing, speak at most every few
-    // seconds; a step or a pause is spoken at once.
-    const now = Date.now();
-    if (!f.playing || now - spokenAt > 4000) {
-      spokenAt = now;
-      $("summary").textContent = sentence(f);
-    }
+    // The summary shows the same t as the scrubber and the canvas. It is a
+    // live region that is quiet while playing (a token every frame would
+    // drown a screen reader); a step or a pause is spoken.
+    const summary = $("summary");
+    summary.setAttribute("aria-live", f.playing ? "off" : "polite");
+    summary.textContent = sentence(f);
     if ($("backend")) $("backend").textContent = backendText(f);
     if ($("input-desc")) $("input-desc").textContent = f.input;
     if (f.error) showError(f.error); else if (!f.notice) showError("");
@@ -212,7 +225,7 @@
       if (f.recall && f.recall.asked > 0) s += ` Recall: ${f.recall.right} of ${f.recall.asked} questions right.`;
       if (f.point !== f.t) s += ` The ${f.scenario.form} form shows W at the last mini-batch end (token ${f.point}).`;
     }
-    s += ` ${backendShort(f)}, ${Math.round(f.tokens_per_s)} tokens/s.`;
+    s += ` ${backendShort(f)}, ${Math.round(f.tokens_per_s)} tokens/s ${f.playing ? "shown" : "(the last playing rate, or the device's)"}.`;
     if (f.check) s += ` Max |GPU − CPU| ${f.check.last.toExponential(1)}.`;
     return s;
   }
@@ -221,7 +234,7 @@
   }
   function backendText(f) {
     if (f.backend === "cpu") return `Running on the CPU (${f.reason}).`;
-    const soft = /fallback|swiftshader|llvmpipe/i.test(f.adapter) ? " This is a software (fallback) adapter, which emulates a GPU on the processor: here the CPU backend is faster (choose CPU under Run on for smooth playing)." : "";
+    const soft = /fallback|swiftshader|llvmpipe/i.test(f.adapter) ? " This is a software (fallback) adapter, which emulates a GPU on the processor: here the CPU backend is faster (auto chooses it)." : "";
     return `Running on WebGPU: ${f.adapter}.${soft} ${f.reason}`;
   }
 
@@ -239,8 +252,11 @@
     $("apply-text").hidden = !isText;
     if ($("opt-set")) $("opt-set").disabled = s.form !== "stream";
     const sp = $("speed");
-    if (sp && document.activeElement !== sp) { sp.value = String(s.speed); $("speed-out").textContent = String(s.speed); }
+    if (sp && document.activeElement !== sp) { sp.value = String(s.speed); $("speed-out").textContent = speedText(s.speed); }
   }
+  // The slider's top is "as fast as the device computes" (demo.TopSpeed).
+  const speedText = (v) => (Number(v) >= 1000 ? "top" : String(v));
+
   // ---- the optimiser comparison: one SVG line per optimiser ----
   async function compareOptimizers() {
     const box = $("compare"), status = $("compare-status");
@@ -379,7 +395,7 @@
     const reply = (body) => e.source.postMessage(Object.assign({ ttt: "reply", id: m.id }, body), e.origin === "null" ? "*" : e.origin);
     try {
       let result;
-      if (m.method === "ready") result = await ready;
+      if (m.method === "ready" || m.method === "gpuReady") result = await api[m.method];
       else if (m.method === "state" || m.method === "lmState") result = api[m.method](...(m.args || []));
       else if (typeof api[m.method] === "function") result = await api[m.method](...(m.args || []));
       else throw new Error(`no such method: ${m.method}`);
@@ -405,8 +421,8 @@
     const scrub = $("scrub");
     if (scrub) scrub.addEventListener("input", () => api.seek(Number(scrub.value)).catch((err) => showError(err.message)));
     const speed = $("speed");
-    if (speed) speed.addEventListener("change", () => { $("speed-out").textContent = speed.value; change({ speed: Number(speed.value) }); });
-    if (speed) speed.addEventListener("input", () => { $("speed-out").textContent = speed.value; });
+    if (speed) speed.addEventListener("change", () => { $("speed-out").textContent = speedText(speed.value); change({ speed: Number(speed.value) }); });
+    if (speed) speed.addEventListener("input", () => { $("speed-out").textContent = speedText(speed.value); });
     const form = $("config");
     if (form) {
       form.addEventListener("submit", (e) => e.preventDefault());
