@@ -229,7 +229,7 @@ func (e *streamEngine) Weights() ([]*ttt.Weights, error) {
 	}
 	return e.s.Weights()
 }
-func (e *streamEngine) Close()                           { e.s.Close() }
+func (e *streamEngine) Close() { e.s.Close() }
 
 // chunkEngine runs the primal or dual form one mini-batch at a time through
 // a ttt.Backend. ℓ(W0; x_t) is not part of a mini-batch's own run (which
