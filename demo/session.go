@@ -3,6 +3,7 @@ package demo
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,7 @@ type Session struct {
 	ticks    chan struct{}
 	external bool // playing steps on Tick, not on the session's own timer
 	frame    atomic.Pointer[Frame]
+	compute  atomic.Uint64 // the device's recent tokens/s (float64 bits), as published
 	frames   chan *Frame
 	// OnFrame, if set, is called from the stepping goroutine after every
 	// new frame (the page uses it to update its text).
@@ -238,6 +240,7 @@ func (ss *Session) publish() {
 		f = &c
 	}
 	f.Playing, f.Error = ss.playing, ss.err
+	ss.compute.Store(math.Float64bits(f.TokensPerS))
 	// The rate the reader sees while playing (and after, the last one);
 	// before any playing, the device's compute rate.
 	if p := ss.shown.perSecond(); p > 0 {
@@ -253,6 +256,10 @@ func (ss *Session) publish() {
 		ss.OnFrame(f)
 	}
 }
+
+// ComputeRate is the device's recent compute rate in tokens per second
+// (the frames' TokensPerS is the rate the reader sees).
+func (ss *Session) ComputeRate() float64 { return math.Float64frombits(ss.compute.Load()) }
 
 // Frame returns the latest frame.
 func (ss *Session) Frame() *Frame { return ss.frame.Load() }

@@ -161,7 +161,7 @@ func summary(f *demo.Frame, c *core) string {
 	m := map[string]any{
 		"t": f.Pos, "total": f.T, "done": f.Done, "point": f.Point, "b": f.B, "playing": f.Playing,
 		"backend": f.Backend, "adapter": f.Adapter, "reason": f.Reason, "scenario": f.Scenario,
-		"query": f.Scenario.Query().Encode(), "input": f.Input, "tokens_per_s": f.TokensPerS,
+		"query": f.Scenario.Query().Encode(), "input": f.Input, "tokens_per_s": f.TokensPerS, "compute_per_s": c.ss.ComputeRate(),
 		"error": f.Error, "notice": c.notice, "explain": f.ExplainForm, "ready": c.ready, "top_speed": demo.TopSpeed,
 	}
 	if f.Pos > 0 {
