@@ -199,10 +199,17 @@
     e.hidden = !msg;
   }
 
+  // setText changes an element's text only when it differs: while playing
+  // the page renders every frame the canvas draws, and each change costs
+  // the browser style, layout and paint.
+  function setText(el, text) {
+    if (el && el.textContent !== text) el.textContent = text;
+  }
+
   function render(f) {
     const play = $("play");
     if (play) {
-      play.textContent = f.playing ? "Pause" : "Play";
+      setText(play, f.playing ? "Pause" : "Play");
       play.setAttribute("aria-pressed", f.playing ? "true" : "false");
     }
     const scrub = $("scrub");
@@ -210,15 +217,15 @@
       scrub.max = String(f.total); // seeking past the tokens computed stops at the last one
       scrub.value = String(f.t);
     }
-    if ($("scrub-out")) $("scrub-out").textContent = `${f.t} / ${f.total}`;
+    setText($("scrub-out"), `${f.t} / ${f.total}`);
     // The summary shows the same t as the scrubber and the canvas. It is a
     // live region that is quiet while playing (a token every frame would
     // drown a screen reader); a step or a pause is spoken.
     const summary = $("summary");
     summary.setAttribute("aria-live", f.playing ? "off" : "polite");
-    summary.textContent = sentence(f);
-    if ($("backend")) $("backend").textContent = backendText(f);
-    if ($("input-desc")) $("input-desc").textContent = f.input;
+    setText(summary, sentence(f));
+    setText($("backend"), backendText(f));
+    setText($("input-desc"), f.input);
     if (f.error) showError(f.error); else if (!f.notice) showError("");
     syncForm(f.scenario);
     syncURL(f.query);
