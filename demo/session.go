@@ -38,6 +38,7 @@ type Session struct {
 
 	cmds     chan func()
 	flight   chan *chunk // the chunk being computed ahead, if any
+	yielded  time.Time   // when the chunk goroutine last gave the browser a turn (only it uses this)
 	shown    rate        // tokens shown while playing, for the rate the reader sees
 	ticks    chan struct{}
 	external bool // playing steps on Tick, not on the session's own timer
@@ -329,6 +330,15 @@ func (ss *Session) launch() {
 	ss.flight, ss.r.inflight = done, true
 	go func() {
 		ss.r.compute(c)
+		// In the browser a chunk on the CPU backend never waits on
+		// anything: give the event loop a turn now and then, so that the
+		// page draws while the run computes ahead, not after the last
+		// chunk. Not after every chunk: on a software-rendered page each
+		// frame drawn costs far more than a chunk (docs/BENCHMARKS.md).
+		if time.Since(ss.yielded) > 16*time.Millisecond {
+			yield()
+			ss.yielded = time.Now()
+		}
 		done <- c
 	}()
 }
