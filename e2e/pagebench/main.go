@@ -41,6 +41,7 @@ func main() {
 	query := flag.String("query", "", "scenario fields added to the URL (default scenario otherwise), e.g. form=dual")
 	trace := flag.Bool("trace", true, "record a Chromium performance trace of the first run's playing and summarise the main thread")
 	limit := flag.Duration("limit", 60*time.Second, "longest a run may play")
+	flag.BoolVar(&byName, "names", false, "also print the trace's main-thread time per token by event name")
 	flag.Parse()
 	if _, err := os.Stat(filepath.Join(*web, "app.json")); err != nil {
 		fail("no built page in %s (run make wasm first): %v", *web, err)
@@ -178,9 +179,6 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 	if err := eval(`ttt.state()`, &st); err != nil {
 		return r, err
 	}
-	var vis string
-	eval(`new Promise((r) => { let n = 0; const f = () => { if (++n < 10) requestAnimationFrame(f); else r("raf ok " + n); }; requestAnimationFrame(f); setTimeout(() => r("raf stuck at " + n), 3000); })`, &vis)
-	fmt.Fprintln(os.Stderr, "visibility:", vis)
 	r.Backend = st.Backend
 	if want := map[string]string{"gpu": "webgpu", "cpu": "cpu"}[backend]; want != "" && st.Backend != want {
 		return r, fmt.Errorf("the page runs on %s, want %s (is there a WebGPU adapter?)", st.Backend, want)
@@ -224,8 +222,6 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 		for (let i = 1; i < frames.length; i++) if (frames[i] <= p1) gaps.push(frames[i] - frames[i - 1]);
 		gaps.sort((a, b) => a - b);
 		const q = (p) => gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))] : 0;
-		console.log("frames", frames.length, frames[0], frames[frames.length-1], p0, p1);
-		window.benchFrames = frames.length + " " + frames[0] + " " + frames[frames.length - 1] + " " + p0 + " " + p1;
 		return {tokens: t1 - t0, seconds: (p1 - p0) / 1000, frames: gaps.length, p95: q(0.95), max: gaps.length ? gaps[gaps.length - 1] : 0,
 			render: ((tm.renderMs || 0) - r0) / Math.max(1, t1 - t0)};
 	})()`, limit.Milliseconds())
@@ -240,9 +236,6 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 	if err := eval(play, &p); err != nil {
 		return r, fmt.Errorf("playing: %v", err)
 	}
-	var dbg string
-	eval(`window.benchFrames`, &dbg)
-	fmt.Fprintln(os.Stderr, "frames:", dbg)
 	r.Tokens, r.Seconds, r.Frames, r.FrameP95, r.FrameMax, r.RenderMS = p.Tokens, p.Seconds, p.Frames, p.P95, p.Max, p.Render
 	if p.Seconds > 0 {
 		r.TokensPerS = float64(p.Tokens) / p.Seconds

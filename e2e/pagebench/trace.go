@@ -36,6 +36,9 @@ var (
 	gcNames     = []string{"MinorGC", "MajorGC", "V8.GC_SCAVENGER", "V8.GC_MARK_COMPACTOR"}
 )
 
+// byName prints each event name's time per token too (-names).
+var byName bool
+
 // mainThread summarises the busiest renderer main thread of a trace, in
 // milliseconds per token played.
 func mainThread(raw []jsonv2.Value, tokens int) string {
@@ -97,7 +100,7 @@ func mainThread(raw []jsonv2.Value, tokens int) string {
 		return total
 	}
 	n := float64(tokens) * 1000 // µs → ms per token
-	if os.Getenv("PAGEBENCH_NAMES") != "" {
+	if byName {
 		by := map[string]float64{}
 		for _, e := range mine {
 			by[e.Name] += e.Dur
