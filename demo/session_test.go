@@ -34,6 +34,20 @@ func (s gatedStream) Steps(Z [][]float32, L [][]ttt.Losses, seqs []*ttt.Seq, wit
 	return s.CPUStream.Steps(Z, L, seqs, withW)
 }
 
+// releaseUntil releases the chunk in flight, and any chunk the session
+// starts before it hears the command, until the command answers.
+func (g gated) releaseUntil(answer <-chan error) error {
+	g.release <- struct{}{}
+	for {
+		select {
+		case err := <-answer:
+			return err
+		case <-g.entered:
+			g.release <- struct{}{}
+		}
+	}
+}
+
 // TestPlayAhead plays at top speed on a device whose chunks are held in
 // flight: pause, seek and step answer once the chunk lands, the playhead
 // never passes the tokens computed, and the run ends with exactly the
@@ -80,11 +94,10 @@ func TestPlayAhead(t *testing.T) {
 		t.Fatalf("Pause answered (%v) with a chunk in flight", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	g.release <- struct{}{}
-	if err := <-paused; err != nil {
+	if err := g.releaseUntil(paused); err != nil {
 		t.Fatal(err)
 	}
-	if f := ss.Frame(); f.Playing || f.Done != 2*ChunkTokens || f.Pos > f.Done {
+	if f := ss.Frame(); f.Playing || f.Done < 2*ChunkTokens || f.Pos > f.Done {
 		t.Fatalf("after pausing: playing %v, shown %d, done %d", f.Playing, f.Pos, f.Done)
 	}
 	// Seek and step over the tokens computed need no device.
@@ -104,8 +117,7 @@ func TestPlayAhead(t *testing.T) {
 	<-g.entered
 	stepped := make(chan error, 1)
 	go func() { stepped <- ss.Step(1) }()
-	g.release <- struct{}{}
-	if err := <-stepped; err != nil {
+	if err := g.releaseUntil(stepped); err != nil {
 		t.Fatal(err)
 	}
 	if f := ss.Frame(); f.Playing || f.Pos < 44 || f.Pos > f.Done {

@@ -491,7 +491,9 @@ func TestPageWebGPU(t *testing.T) {
 		// Playing at top speed computes ahead in chunks; pausing, seeking
 		// and stepping meanwhile keep every readout on one t, and the run
 		// ends with the CPU's losses at every token.
-		eval[pageState](t, ctx, `ttt.setConfig({input: "repeat", form: "stream", model: "linear", b: 16, speed: 1000})`)
+		if r := open(t, ctx, srv.URL+"/?autoplay=0&speed=1000&backend=gpu"); r.Backend != "webgpu" {
+			t.Fatalf("backend %s (%s), want webgpu", r.Backend, r.Reason)
+		}
 		eval[pageState](t, ctx, `ttt.setCheck(true)`)
 		s := eval[pageState](t, ctx, `ttt.play().then(() => ttt.pause()).then(() => ttt.seek(5)).then(() => ttt.step(3))`)
 		if s.T != 8 || s.Playing || s.Done < 8 {
