@@ -19,16 +19,17 @@ run: build wasm
 build:
 	$(GO) build -o $(TTT) ./cmd/ttt
 
-# The page's Go program (wasm/) as web/app.wasm, precompressed (the site
-# serves app.wasm.gz to browsers that accept gzip), with the wasm_exec.js of
-# the same Go and a manifest with the size that the loading bar counts to.
+# The page's Go program (wasm/) as web/app.<hash>.wasm, a content-hashed
+# name that the site caches for a year (immutable; a new build is a new
+# name), with app.json naming it (revalidated on every load), the
+# wasm_exec.js of the same Go, and the wasm and the text assets gzipped
+# beside them (cmd/webassets; the site sends name.gz to browsers that accept it).
 WEB     := web
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(WEB)/app.wasm ./wasm
-	gzip -9 -n -c $(WEB)/app.wasm > $(WEB)/app.wasm.gz
+	mkdir -p build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o build/app.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WEB)/wasm_exec.js
-	printf '{"wasm":"app.wasm","bytes":%s,"gzip":%s}\n' $$(stat -c %s $(WEB)/app.wasm) $$(stat -c %s $(WEB)/app.wasm.gz) > $(WEB)/app.json
-	@echo "web/app.wasm: $$(stat -c %s $(WEB)/app.wasm) bytes, $$(stat -c %s $(WEB)/app.wasm.gz) gzipped"
+	$(GO) run ./cmd/webassets -web $(WEB) build/app.wasm
 
 # The page as a folder that any static file host serves (no API: links carry
 # their state in the URL; no short links).

@@ -10,14 +10,17 @@ import (
 // An Engine computes one form of a layer's heads on one backend, a chunk of
 // tokens at a time, each chunk starting where the previous one ended.
 //
-// How much a chunk is depends on the form, and that is the honest difference
-// between them on the page:
+// A chunk is several tokens, so that a GPU costs one submit and one
+// readback per chunk rather than per token (the page computes ahead of what
+// it shows); what a chunk is depends on the form, and that is the honest
+// difference between them on the page:
 //
-//   - stream (and naive, which is stream with b = 1): one token; the weights
-//     W_t exist after every token.
-//   - primal and dual: one mini-batch of b tokens, computed by the backend's
-//     form from the mini-batch's start W⁰. The dual form never builds the
-//     per-token W_i, so the page shows W only at mini-batch ends.
+//   - stream (and naive, which is stream with b = 1): up to ChunkTokens
+//     tokens, one dispatch each; the weights W_t exist after every token.
+//   - primal and dual: whole mini-batches of b tokens, up to ChunkTokens,
+//     computed by the backend's form from the chunk's start W⁰. The dual
+//     form never builds the per-token W_i, so the page shows W only at
+//     mini-batch ends.
 //
 // Every form takes its gradients of a mini-batch at W⁰, so computing a
 // sequence mini-batch by mini-batch from the previous end is exactly the
@@ -30,10 +33,15 @@ type Engine interface {
 	// (heads side by side) and the losses into L [n][H].
 	Advance(t0, n int, Z [][]float32, L [][]ttt.Losses) error
 	// Weights returns copies of every head's weights after the last token
-	// advanced.
+	// advanced (without a device round trip when Advance brought them back).
 	Weights() ([]*ttt.Weights, error)
 	Close()
 }
+
+// ChunkTokens bounds the tokens of one Advance. On SwiftShader a stream
+// dispatch costs about 0.1–0.5 ms and a readback 0.6–3 ms: 32 tokens a chunk
+// spreads the readback thin and still lands a chunk within a few frames.
+const ChunkTokens = 32
 
 // Views are every head's inputs to the inner loop for a whole sequence:
 // the layer computes them before any inner step (projections, convolutions,
@@ -53,6 +61,15 @@ func NewViews(l *ttt.Layer, U []float32, T int) *Views {
 func (v *Views) slice(h, t0, t1 int) *ttt.Seq {
 	s, d := v.Heads[h].Seq, v.D
 	return &ttt.Seq{XQ: s.XQ[t0*d : t1*d], XK: s.XK[t0*d : t1*d], XV: s.XV[t0*d : t1*d], LR: s.LR[t0:t1]}
+}
+
+// seqs returns every head's views of tokens [t0, t1).
+func (v *Views) seqs(t0, t1 int) []*ttt.Seq {
+	out := make([]*ttt.Seq, v.H)
+	for h := range out {
+		out[h] = v.slice(h, t0, t1)
+	}
+	return out
 }
 
 // CPUStream is the CPU's lm.HeadStream (the page's stream of H heads): one
@@ -94,6 +111,23 @@ func (c *CPUStream) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32
 	return nil
 }
 
+// Steps takes the tokens of seqs (one per head) as Step would, token by
+// token, and returns the weights after the last one (chunkStepper).
+func (c *CPUStream) Steps(Z [][]float32, L [][]ttt.Losses, seqs []*ttt.Seq, withW bool) ([]*ttt.Weights, error) {
+	d := c.d
+	for i := range Z {
+		r := i * d
+		for h, st := range c.st {
+			s := seqs[h]
+			L[i][h] = st.Step(Z[i][h*d:(h+1)*d], s.XQ[r:r+d], s.XK[r:r+d], s.XV[r:r+d], s.LR[i])
+		}
+	}
+	if !withW {
+		return nil, nil
+	}
+	return c.Weights()
+}
+
 // Weights returns copies of the current weights.
 func (c *CPUStream) Weights() ([]*ttt.Weights, error) {
 	out := make([]*ttt.Weights, len(c.st))
@@ -106,12 +140,21 @@ func (c *CPUStream) Weights() ([]*ttt.Weights, error) {
 // Close does nothing: the CPU holds no device memory.
 func (c *CPUStream) Close() {}
 
-// streamEngine runs the stream form (and naive, its b = 1 case) token by token.
+// chunkStepper is a HeadStream that takes a chunk of tokens in one go
+// (gpu.Stream: one submit and one readback) and brings the weights after it
+// back with them.
+type chunkStepper interface {
+	Steps(Z [][]float32, L [][]ttt.Losses, seqs []*ttt.Seq, withW bool) ([]*ttt.Weights, error)
+}
+
+// streamEngine runs the stream form (and naive, its b = 1 case): a chunk at
+// a time through a chunkStepper, else token by token.
 type streamEngine struct {
 	name        string
 	v           *Views
 	s           lm.HeadStream
-	q, k, x, lr []float32 // one token of every head, [H,d] and [H]
+	q, k, x, lr []float32      // one token of every head, [H,d] and [H]
+	W           []*ttt.Weights // the weights after the last chunk, when it brought them
 	// lossW0 [H][T] replaces the stream's own ℓ(W0) when it started after
 	// token 0 (from the weights there, not from W0); nil otherwise.
 	lossW0 [][]float32
@@ -125,9 +168,25 @@ func newStreamEngine(name string, v *Views, s lm.HeadStream) *streamEngine {
 }
 
 func (e *streamEngine) Backend() string { return e.name }
-func (e *streamEngine) Next(int) int    { return 1 }
+
+func (e *streamEngine) Next(t0 int) int {
+	if _, ok := e.s.(chunkStepper); !ok {
+		return 1
+	}
+	return min(ChunkTokens, e.v.T-t0)
+}
 
 func (e *streamEngine) Advance(t0, n int, Z [][]float32, L [][]ttt.Losses) error {
+	e.W = nil
+	if cs, ok := e.s.(chunkStepper); ok {
+		W, err := cs.Steps(Z, L, e.v.seqs(t0, t0+n), true)
+		if err != nil {
+			return err
+		}
+		e.W = W
+		e.fixLossW0(t0, L)
+		return nil
+	}
 	d := e.v.D
 	for i := 0; i < n; i++ {
 		t := t0 + i
@@ -141,17 +200,30 @@ func (e *streamEngine) Advance(t0, n int, Z [][]float32, L [][]ttt.Losses) error
 		if err := e.s.Step(Z[i], L[i], e.q, e.k, e.x, e.lr); err != nil {
 			return err
 		}
-		if e.lossW0 != nil {
-			for h := range L[i] {
-				L[i][h].W0 = e.lossW0[h][t]
-			}
-		}
 	}
+	e.fixLossW0(t0, L)
 	return nil
 }
 
-func (e *streamEngine) Weights() ([]*ttt.Weights, error) { return e.s.Weights() }
-func (e *streamEngine) Close()                           { e.s.Close() }
+// fixLossW0 puts ℓ(W0) into the losses of a stream that started late.
+func (e *streamEngine) fixLossW0(t0 int, L [][]ttt.Losses) {
+	if e.lossW0 == nil {
+		return
+	}
+	for i := range L {
+		for h := range L[i] {
+			L[i][h].W0 = e.lossW0[h][t0+i]
+		}
+	}
+}
+
+func (e *streamEngine) Weights() ([]*ttt.Weights, error) {
+	if e.W != nil {
+		return clone(e.W), nil
+	}
+	return e.s.Weights()
+}
+func (e *streamEngine) Close() { e.s.Close() }
 
 // chunkEngine runs the primal or dual form one mini-batch at a time through
 // a ttt.Backend. ℓ(W0; x_t) is not part of a mini-batch's own run (which
@@ -188,16 +260,24 @@ func newChunkEngine(be ttt.Backend, form ttt.Form, v *Views, W []*ttt.Weights, W
 
 func (e *chunkEngine) Backend() string { return e.be.Name() }
 
+// Next is the rest of the current mini-batch and then whole mini-batches,
+// up to ChunkTokens (at least one mini-batch): a run from a mini-batch end
+// is the form's own computation of those mini-batches.
 func (e *chunkEngine) Next(t0 int) int {
 	b := e.v.B
-	return min(b-t0%b, e.v.T-t0)
+	n := b - t0%b
+	for n+b <= ChunkTokens {
+		n += b
+	}
+	return min(n, e.v.T-t0)
 }
 
 func (e *chunkEngine) Advance(t0, n int, Z [][]float32, L [][]ttt.Losses) error {
 	d := e.v.D
 	in := make([]ttt.HeadInput, e.v.H)
+	seqs := e.v.seqs(t0, t0+n)
 	for h, hi := range e.v.Heads {
-		in[h] = ttt.HeadInput{Head: hi.Head, W0: e.W[h], Seq: e.v.slice(h, t0, t0+n)}
+		in[h] = ttt.HeadInput{Head: hi.Head, W0: e.W[h], Seq: seqs[h]}
 	}
 	res, err := e.be.Run(e.form, in)
 	if err != nil {
@@ -213,12 +293,6 @@ func (e *chunkEngine) Advance(t0, n int, Z [][]float32, L [][]ttt.Losses) error 
 	return nil
 }
 
-func (e *chunkEngine) Weights() ([]*ttt.Weights, error) {
-	out := make([]*ttt.Weights, len(e.W))
-	for i, w := range e.W {
-		out[i] = w.Clone()
-	}
-	return out, nil
-}
+func (e *chunkEngine) Weights() ([]*ttt.Weights, error) { return clone(e.W), nil }
 
 func (e *chunkEngine) Close() {}

@@ -355,7 +355,7 @@ func TestGPULMSessionLosesDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := NewLMSession(ss, func(string) (*lm.Model, error) { return m, nil })
-	if err := ls.Start(lmPrompt, "auto", "test"); err != nil {
+	if err := ls.Start(lmPrompt, "gpu", "test"); err != nil { // auto picks the CPU over a software adapter
 		t.Fatal(err)
 	}
 	if err := ls.Advance(40); err != nil {

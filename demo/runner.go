@@ -51,6 +51,7 @@ type Runner struct {
 	maxDiff  float64
 
 	busy, busyTokens float64 // seconds and tokens of recent Advance calls, decayed
+	inflight         bool    // a chunk is being computed on another goroutine: leave the engines alone
 
 	vview [][]float32 // recall: the label views u θ_V of the candidate values
 }
@@ -248,73 +249,94 @@ func (r *Runner) StepBatch() error {
 // Seek moves the shown position to t (clamped to the tokens computed).
 func (r *Runner) Seek(t int) { r.t = max(0, min(t, r.done)) }
 
-// advance computes the next chunk on the device. If the device fails (a
-// lost GPU), the run falls back to the CPU, keeps its history, and retries.
+// advance computes the next chunk on the device and records it.
 func (r *Runner) advance() error {
-	t0 := r.done
-	n := r.eng.Next(t0)
+	c := r.nextChunk()
+	r.compute(c)
+	return r.commit(c)
+}
+
+// A chunk is one Advance of the runner's engine (and of its twin, when
+// checking): computed by compute, which touches nothing but the engines,
+// so that it may run on another goroutine while the page shows the tokens
+// already recorded, then recorded by commit.
+type chunk struct {
+	t0, n int
+	Z     [][]float32
+	L     [][]ttt.Losses
+	W     []*ttt.Weights // the weights after the chunk
+	tz    [][]float32    // the CPU twin's, when checking
+	tl    [][]ttt.Losses
+	took  time.Duration
+	err   error
+}
+
+// nextChunk is the chunk after the tokens computed.
+func (r *Runner) nextChunk() *chunk {
+	n := r.eng.Next(r.done)
 	Z, L := chunkBuffers(n, r.Views)
+	return &chunk{t0: r.done, n: n, Z: Z, L: L}
+}
+
+// compute runs the chunk on the engine (and the twin). A panic in a device
+// call becomes the chunk's error.
+func (r *Runner) compute(c *chunk) {
 	start := time.Now()
-	err := guard(func() error { return r.eng.Advance(t0, n, Z, L) })
-	if err != nil && r.dev.Name() != "cpu" {
-		reason := fmt.Sprintf("the %s backend failed at token %d, so the run moved to the CPU: %v", r.dev.Name(), t0, err)
+	c.err = guard(func() error {
+		if err := r.eng.Advance(c.t0, c.n, c.Z, c.L); err != nil {
+			return err
+		}
+		W, err := r.eng.Weights()
+		c.W = W
+		return err
+	})
+	c.took = time.Since(start)
+	if c.err != nil || r.twin == nil {
+		return
+	}
+	c.tz, c.tl = chunkBuffers(c.n, r.Views)
+	c.err = r.twin.Advance(c.t0, c.n, c.tz, c.tl)
+}
+
+// commit records a computed chunk. If the device failed (a lost GPU), the
+// run falls back to the CPU, keeps its history, and computes the chunk
+// again there.
+func (r *Runner) commit(c *chunk) error {
+	if c.err != nil && r.dev.Name() != "cpu" {
+		reason := fmt.Sprintf("the %s backend failed at token %d, so the run moved to the CPU: %v", r.dev.Name(), c.t0, c.err)
 		if ferr := r.SetDevice(CPU{}, reason); ferr != nil {
 			return fmt.Errorf("%s; and the CPU could not take over: %w", reason, ferr)
 		}
-		start = time.Now()
-		err = r.eng.Advance(t0, n, Z, L)
+		c = r.nextChunk()
+		r.compute(c)
 	}
-	if err != nil {
-		return err
+	if c.err != nil {
+		return c.err
 	}
 	// Decay old timings so tokens/s follows the current settings.
-	r.busy = 0.9*r.busy + time.Since(start).Seconds()
-	r.busyTokens = 0.9*r.busyTokens + float64(n)
-	if r.twin != nil {
-		tz, tl := chunkBuffers(n, r.Views)
-		if err := r.twin.Advance(t0, n, tz, tl); err != nil {
-			return err
-		}
+	r.busy = 0.9*r.busy + c.took.Seconds()
+	r.busyTokens = 0.9*r.busyTokens + float64(c.n)
+	if c.tz != nil {
 		r.lastDiff = 0
-		for i := range Z {
-			for j := range Z[i] {
-				r.lastDiff = max(r.lastDiff, math.Abs(float64(Z[i][j]-tz[i][j])))
+		for i := range c.Z {
+			for j := range c.Z[i] {
+				r.lastDiff = max(r.lastDiff, math.Abs(float64(c.Z[i][j]-c.tz[i][j])))
 			}
-			for h := range L[i] {
-				a, c := L[i][h], tl[i][h]
-				for _, d := range []float32{a.W0 - c.W0, a.Start - c.Start, a.Before - c.Before, a.After - c.After} {
+			for h := range c.L[i] {
+				a, b := c.L[i][h], c.tl[i][h]
+				for _, d := range []float32{a.W0 - b.W0, a.Start - b.Start, a.Before - b.Before, a.After - b.After} {
 					r.lastDiff = max(r.lastDiff, math.Abs(float64(d)))
 				}
 			}
 		}
 		r.maxDiff = max(r.maxDiff, r.lastDiff)
 	}
-	r.Z = append(r.Z, Z...)
-	r.L = append(r.L, L...)
-	r.done += n
-	r.curW = nil
-	b := r.Layer.B
-	// Fetch the weights when the policy keeps them: every point for small
-	// layers on the CPU, mini-batch boundaries otherwise (a GPU stream reads
-	// its weights back only then).
-	boundary := r.done%b == 0 || r.done == r.T
-	if (boundary && r.done%r.every == 0) || r.done == r.T || (r.every == 1 && r.dev.Name() == "cpu") {
-		var W []*ttt.Weights
-		err := guard(func() (err error) { W, err = r.eng.Weights(); return err })
-		if err != nil && r.dev.Name() != "cpu" {
-			reason := fmt.Sprintf("the %s backend failed reading back the weights after token %d, so the run moved to the CPU: %v", r.dev.Name(), r.done, err)
-			if ferr := r.SetDevice(CPU{}, reason); ferr != nil {
-				return fmt.Errorf("%s; and the CPU could not take over: %w", reason, ferr)
-			}
-			W, err = r.eng.Weights()
-		}
-		if err != nil {
-			return err
-		}
-		r.curW, r.curAt = W, r.done
-		if boundary || r.Form == ttt.Stream || r.Form == ttt.Naive {
-			r.keep(r.done, W)
-		}
+	r.Z = append(r.Z, c.Z...)
+	r.L = append(r.L, c.L...)
+	r.done += c.n
+	r.curW, r.curAt = c.W, r.done
+	if r.done%r.Layer.B == 0 || r.done == r.T {
+		r.keep(r.done, c.W)
 	}
 	return nil
 }
@@ -374,7 +396,9 @@ func (r *Runner) WeightsAt(p int) ([]*ttt.Weights, error) {
 			return r.curW, nil
 		}
 		var W []*ttt.Weights
-		if err := guard(func() (err error) { W, err = r.eng.Weights(); return err }); err == nil {
+		if r.inflight {
+			// The engine is busy: recompute on the CPU below.
+		} else if err := guard(func() (err error) { W, err = r.eng.Weights(); return err }); err == nil {
 			r.curW, r.curAt = W, p
 			return W, nil
 		}
@@ -398,9 +422,22 @@ func (r *Runner) WeightsAt(p int) ([]*ttt.Weights, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keep the mini-batch ends passed on the way (as the policy wants
+	// them), so that a playhead moving forward replays less than b tokens.
 	e := newStreamEngine("cpu", r.Views, st)
-	if err := catchUp(e, s, p, r.Views); err != nil {
-		return nil, err
+	for t := s; t < p; {
+		n := min(b-t%b, p-t)
+		Z, L := chunkBuffers(n, r.Views)
+		if err := e.Advance(t, n, Z, L); err != nil {
+			return nil, err
+		}
+		if t += n; t%b == 0 && !r.Opt.Stateful() {
+			W, err := e.Weights()
+			if err != nil {
+				return nil, err
+			}
+			r.keep(t, W)
+		}
 	}
 	return st.Weights()
 }

@@ -227,6 +227,17 @@ func (f failingStream) Step(z []float32, l []ttt.Losses, q, k, v, lr []float32) 
 	return f.CPUStream.Step(z, l, q, k, v, lr)
 }
 
+// Steps fails as Step does, once per chunk.
+func (f failingStream) Steps(Z [][]float32, L [][]ttt.Losses, seqs []*ttt.Seq, withW bool) ([]*ttt.Weights, error) {
+	if *f.left--; *f.left < 0 {
+		if f.panics {
+			panic(errLost)
+		}
+		return nil, errLost
+	}
+	return f.CPUStream.Steps(Z, L, seqs, withW)
+}
+
 // TestDeviceLossFallsBack: when the device fails mid-run the run moves to
 // the CPU, says why, keeps its history and ends with the same numbers as a
 // run that was on the CPU all along.

@@ -9,8 +9,8 @@ import (
 // pickDevice is the device a one-off computation (replay, an experiment, the
 // optimiser comparison) asks for by name (scenario.ParseBackend), on the
 // stepping goroutine: the CPU; the GPU (an error naming op when there is no
-// usable GPU); auto, the GPU when there is one, else the CPU; "" for def.
-// It opens the GPU on first need, as a run does.
+// usable GPU); auto, the GPU when one opened, else the CPU; "" for def. It
+// opens the GPU on first need, as a run does.
 func (ss *Session) pickDevice(op, backend string, def Device) (Device, error) {
 	if backend == "" {
 		return def, nil
@@ -19,9 +19,15 @@ func (ss *Session) pickDevice(op, backend string, def Device) (Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	dev, why := ss.device(b)
-	if b == scenario.BackendGPU && dev.Name() == "cpu" {
-		return nil, fmt.Errorf("%s on the gpu backend: no usable GPU (%s)", op, why)
+	if b == scenario.BackendCPU {
+		return CPU{}, nil
+	}
+	dev, why := ss.gpuDevice()
+	if dev == nil {
+		if b == scenario.BackendGPU {
+			return nil, fmt.Errorf("%s on the gpu backend: no usable GPU (%s)", op, why)
+		}
+		return CPU{}, nil
 	}
 	return dev, nil
 }

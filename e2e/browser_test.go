@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"tttexplainer/e2e/chrome"
 	"tttexplainer/e2e/report"
 	"tttexplainer/ttt/golden"
 )
@@ -43,14 +44,6 @@ WebAssembly.instantiateStreaming(fetch("harness.wasm"), go.importObject).then((r
 </script>
 `
 
-// chromiumFlags are the flags that give headless Chromium a WebGPU adapter
-// (SwiftShader) on a machine with no GPU; the user-data-dir is added per run.
-var chromiumFlags = []string{
-	"headless=new", "no-sandbox", "enable-unsafe-webgpu", "enable-unsafe-swiftshader",
-	"disable-gpu-sandbox", "disable-dev-shm-usage", "disable-quic", "no-first-run",
-	"disable-background-networking", "disable-component-update", "disable-sync",
-}
-
 func requireGPU() bool { return os.Getenv("TTT_REQUIRE_GPU") == "1" }
 
 // skipOrFail skips the test, or fails it when TTT_REQUIRE_GPU=1: CI must never
@@ -63,17 +56,7 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-func chromium() string {
-	if p := os.Getenv("TTT_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+func chromium() string { return chrome.Path() }
 
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
@@ -121,23 +104,11 @@ func serve(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// allocatorOptions starts Chromium at exe with a fresh profile in dir and
-// chromiumFlags, leaving out --enable-unsafe-webgpu unless webgpu (which is
-// how the page's CPU fallback is tested). Not DefaultExecAllocatorOptions:
-// older defaults add --disable-gpu.
+// allocatorOptions starts Chromium at exe with a fresh profile in dir
+// (chrome.Options). Not DefaultExecAllocatorOptions: older defaults add
+// --disable-gpu.
 func allocatorOptions(exe, dir string, webgpu bool) []chromedp.ExecAllocatorOption {
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.UserDataDir(dir)}
-	for _, f := range chromiumFlags {
-		if f == "enable-unsafe-webgpu" && !webgpu {
-			continue
-		}
-		if name, value, ok := strings.Cut(f, "="); ok {
-			opts = append(opts, chromedp.Flag(name, value))
-		} else {
-			opts = append(opts, chromedp.Flag(name, true))
-		}
-	}
-	return opts
+	return chrome.Options(exe, dir, webgpu)
 }
 
 // load opens url in a fresh headless Chromium and returns the page's report.

@@ -61,7 +61,7 @@ var smallParams = map[string]string{
 func TestExperiments(t *testing.T) {
 	srv := servePage(t)
 	ctx := browser(t, true)
-	r := open(t, ctx, srv.URL+"/?autoplay=0")
+	r := open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
 	if r.Backend != "webgpu" {
 		if requireGPU() {
 			t.Fatalf("ttt.ready reports backend %q (%s), want webgpu", r.Backend, r.Reason)

@@ -173,7 +173,7 @@ func cmpF(a, b float32) int {
 func TestLMPage(t *testing.T) {
 	srv := servePage(t)
 	ctx := browser(t, true)
-	r := open(t, ctx, srv.URL+"/?autoplay=0")
+	r := open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
 	if r.Backend != "webgpu" {
 		if requireGPU() || strings.Contains(r.GPUMessage, "self-test") {
 			t.Fatalf("ttt.ready reports backend %q (%s), want webgpu", r.Backend, r.Reason)
@@ -394,7 +394,7 @@ func TestLMPageBench(t *testing.T) {
 	}
 	srv := servePage(t)
 	ctx := browser(t, true)
-	if r := open(t, ctx, srv.URL+"/?autoplay=0"); r.Backend != "webgpu" {
+	if r := open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu"); r.Backend != "webgpu" {
 		t.Fatalf("no WebGPU: %s", r.Reason)
 	}
 	const model = "pretrained"

@@ -25,6 +25,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"tttexplainer/demo"
+	"tttexplainer/scenario"
 	"tttexplainer/site"
 	"tttexplainer/ttt"
 	"tttexplainer/ttt/golden"
@@ -195,7 +197,9 @@ type pageState struct {
 	Error    string         `json:"error"`
 }
 
-// open navigates to path and waits for ttt.ready.
+// open navigates to path and waits for ttt.ready and then ttt.gpuReady
+// (the GPU probed in the background, the run moved there if it asks for
+// it), whose report it returns.
 func open(t *testing.T, ctx context.Context, url string) readyInfo {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
@@ -207,7 +211,7 @@ func open(t *testing.T, ctx context.Context, url string) readyInfo {
 	}
 	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
-	r, err := chromedp.Run(tctx, chromedp.Evaluate[readyInfo](`ttt.ready`, chromedp.EvalAwaitPromise))
+	r, err := chromedp.Run(tctx, chromedp.Evaluate[readyInfo](`ttt.ready.then(() => ttt.gpuReady)`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("ttt.ready on %s: %v", url, err)
 	}
@@ -227,7 +231,7 @@ func TestPageWebGPU(t *testing.T) {
 	srv := servePage(t)
 	ctx := browser(t, true)
 	start := time.Now()
-	r := open(t, ctx, srv.URL+"/?autoplay=0")
+	r := open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
 	t.Logf("ready after %v: %+v", time.Since(start).Round(time.Millisecond), r)
 	if r.Backend != "webgpu" {
 		if requireGPU() || strings.Contains(r.GPUMessage, "self-test") {
@@ -256,6 +260,17 @@ func TestPageWebGPU(t *testing.T) {
 	if weight > 4e6 || weight < 1e6 {
 		t.Errorf("page weight %.2f MB, want ≤ 4 MB (and the wasm in it)", weight/1e6)
 	}
+
+	t.Run("auto", func(t *testing.T) {
+		// auto keeps the CPU over SwiftShader, a software adapter, and says so.
+		r := open(t, ctx, srv.URL+"/?autoplay=0")
+		shown := eval[string](t, ctx, `document.getElementById("backend").textContent`)
+		t.Logf("auto: %s: %s", r.Backend, shown)
+		if r.Backend != "cpu" || !strings.Contains(shown, "software") {
+			t.Errorf("auto with the software adapter %q: backend %s, the page says %q; want the CPU and why", r.Adapter, r.Backend, shown)
+		}
+		open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
+	})
 
 	t.Run("replay", func(t *testing.T) {
 		replayGolden(t, nil, []string{"webgpu", "cpu"}, func(script string) string {
@@ -448,6 +463,42 @@ func TestPageWebGPU(t *testing.T) {
 		}
 	})
 
+	t.Run("play-ahead", func(t *testing.T) {
+		// Playing at top speed computes ahead in chunks; pausing, seeking
+		// and stepping meanwhile keep every readout on one t, and the run
+		// ends with the CPU's losses at every token.
+		if r := open(t, ctx, srv.URL+"/?autoplay=0&speed=1000&backend=gpu"); r.Backend != "webgpu" {
+			t.Fatalf("backend %s (%s), want webgpu", r.Backend, r.Reason)
+		}
+		eval[pageState](t, ctx, `ttt.setCheck(true)`)
+		s := eval[pageState](t, ctx, `ttt.play().then(() => ttt.pause()).then(() => ttt.seek(5)).then(() => ttt.step(3))`)
+		if s.T != 8 || s.Playing || s.Done < 8 {
+			t.Fatalf("play, pause, seek(5), step(3): t %d (done %d), playing %v", s.T, s.Done, s.Playing)
+		}
+		eval[pageState](t, ctx, `ttt.play()`)
+		ok, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const s = ttt.state(); return !s.playing && s.t === s.total; })()`,
+			chromedp.WithPollingTimeout(5*time.Minute), chromedp.WithPollingInterval(200*time.Millisecond)))
+		if err != nil || !ok {
+			t.Fatalf("playing to the end: %v (state %+v)", err, state(t, ctx))
+		}
+		s = state(t, ctx)
+		shown := eval[string](t, ctx, `document.getElementById("scrub-out").textContent + " | " + document.getElementById("summary").textContent`)
+		if !strings.HasPrefix(shown, fmt.Sprintf("%d / %d", s.T, s.Total)) || !strings.Contains(shown, fmt.Sprintf("Token %d of %d", s.T, s.Total)) {
+			t.Errorf("at t %d the scrubber and summary read %q", s.T, shown)
+		}
+		ref := cpuLosses(t, s.Scenario)
+		worst := 0.0
+		for i := range ref {
+			worst = max(worst, math.Abs(s.LossBefore[i]-ref[i]))
+		}
+		t.Logf("played %d tokens at top speed on %s: max |ℓ(W_{t−1}) − CPU| = %.2e, check %+v", s.T, s.Backend, worst, s.Check)
+		if len(s.LossBefore) != len(ref) || worst > 1e-4 || s.Check == nil || s.Check.Max > 1e-4 {
+			t.Errorf("after playing: %d losses (want %d), max |Δ| %.2e, check %+v", len(s.LossBefore), len(ref), worst, s.Check)
+		}
+		eval[pageState](t, ctx, `ttt.setCheck(false)`)
+		eval[pageState](t, ctx, `ttt.setConfig({speed: 20})`)
+	})
+
 	t.Run("speed", func(t *testing.T) {
 		// Timings for docs/BENCHMARKS.md; slow on SwiftShader, so only on request.
 		if os.Getenv("TTT_BROWSER_BENCH") != "1" {
@@ -478,7 +529,7 @@ func TestPageWebGPU(t *testing.T) {
 	t.Run("device-loss", func(t *testing.T) {
 		// A GPU that goes away mid-run: the run moves to the CPU, says why,
 		// keeps its history and goes on with the same numbers.
-		r := open(t, ctx, srv.URL+"/?autoplay=0")
+		r := open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
 		if r.Backend != "webgpu" {
 			t.Fatalf("backend %s before the loss", r.Backend)
 		}
@@ -573,6 +624,36 @@ func TestPageCPUFallback(t *testing.T) {
 	if s.T != 100 || s.Backend != "cpu" {
 		t.Errorf("after step(100): t %d on %s", s.T, s.Backend)
 	}
+}
+
+// cpuLosses is ℓ(W_{t−1}) of every token of a scenario (from the page's
+// state), averaged over the heads, computed natively on the CPU.
+func cpuLosses(t *testing.T, sc map[string]any) []float64 {
+	t.Helper()
+	raw, _ := json.Marshal(sc)
+	s, err := scenario.DecodeJSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := demo.NewRunner(s, demo.CPU{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		ok, err := r.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+	}
+	out := make([]float64, r.T)
+	for i := range out {
+		_, _, out[i], _ = demo.MeanLoss(r.L[i])
+	}
+	return out
 }
 
 func waitFor(t *testing.T, ctx context.Context, what string, ok func(pageState) bool) {

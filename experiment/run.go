@@ -26,7 +26,7 @@ type exp struct {
 func (x *exp) step(what string) error {
 	x.done++
 	x.progress(x.done, x.total, what)
-	yield()
+	demo.Yield()
 	return x.ctx.Err()
 }
 

@@ -23,7 +23,7 @@ type Stream struct {
 	eps    float32
 	plain  uint32
 	pos    int // tokens taken in the current mini-batch
-	seq    []float32
+	outN   int // the tokens per call whose guards the out buffer holds
 	opt    ttt.Opt
 	steps  int // mini-batches committed: Adam's step number is steps + 1
 }
@@ -74,7 +74,7 @@ func (be *Backend) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt)
 	if heads[0].Plain {
 		st.plain = 1
 	}
-	st.seq = make([]float32, st.l.seqFloats)
+	st.outN = 1
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	if be.pipes == nil {
@@ -96,56 +96,115 @@ func (st *Stream) Pos() int { return st.pos }
 // Step takes one token for every head (q, k, v: [H,d]; lr: [H]), writes
 // z [H,d] and each head's four losses into losses [H], and advances the state.
 func (st *Stream) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error {
-	l := st.l
-	H, d := l.H, l.d
+	H, d := st.l.H, st.l.d
 	if len(q) != H*d || len(k) != H*d || len(v) != H*d || len(lr) != H || len(z) != H*d || len(losses) != H {
 		return fmt.Errorf("gpu: Step wants q, k, v, z of H·d = %d values and lr, losses of H = %d; got %d, %d, %d, %d and %d, %d",
 			H*d, H, len(q), len(k), len(v), len(z), len(lr), len(losses))
 	}
-	for _, a := range [][]float32{q, k, v, lr} {
-		if !finite(a) {
-			return errors.New("gpu: Step: q, k, v or lr holds NaN or Inf")
+	seqs := make([]*ttt.Seq, H)
+	for h := range seqs {
+		r := h * d
+		seqs[h] = &ttt.Seq{XQ: q[r : r+d], XK: k[r : r+d], XV: v[r : r+d], LR: lr[h : h+1]}
+	}
+	_, err := st.Steps([][]float32{z}, [][]ttt.Losses{losses}, seqs, false)
+	return err
+}
+
+// Steps takes n tokens for every head with one submit and one readback:
+// one dispatch per token, in order, in one compute pass. seqs[h] holds head
+// h's views of the n tokens (T = n); z of token i goes into Z[i] [H·d]
+// (heads side by side) and its losses into L[i] [H]. With withW, the same
+// readback brings every head's weights W̄ after the last token back too,
+// so a page that computes ahead pays one round trip per chunk, not two.
+func (st *Stream) Steps(Z [][]float32, L [][]ttt.Losses, seqs []*ttt.Seq, withW bool) ([]*ttt.Weights, error) {
+	H, d := st.l.H, st.l.d
+	n := len(Z)
+	if len(seqs) != H || len(L) != n || n < 1 {
+		return nil, fmt.Errorf("gpu: Steps wants %d head views and as many loss rows as z rows (≥ 1); got %d views, %d z and %d loss rows", H, len(seqs), n, len(L))
+	}
+	for i := range Z {
+		if len(Z[i]) != H*d || len(L[i]) != H {
+			return nil, fmt.Errorf("gpu: Steps: token %d wants z of H·d = %d values and losses of H = %d; got %d and %d", i, H*d, H, len(Z[i]), len(L[i]))
 		}
 	}
-	// The seq layout with T = 1: XQ | XK | XV [H,1,d], lr [H,1].
-	copy(st.seq, q)
-	copy(st.seq[H*d:], k)
-	copy(st.seq[2*H*d:], v)
-	copy(st.seq[3*H*d:], lr)
-	p := l.params(st.eps)
-	p.T0, p.N, p.Pos, p.Plain = 0, 1, u32(st.pos), st.plain
-	if st.pos == l.b-1 {
-		p.Reset = 1
+	// The seq layout with T = n: XQ | XK | XV [H,n,d], lr [H,n].
+	l := newLayout(shape{model: st.l.model, H: H, T: n, d: d, b: st.l.b, hid: st.l.hid}, st.l.nsets, st.l.scrStride)
+	seq := make([]float32, l.seqFloats)
+	for h, s := range seqs {
+		if s == nil || len(s.XQ) != n*d || len(s.XK) != n*d || len(s.XV) != n*d || len(s.LR) != n {
+			return nil, fmt.Errorf("gpu: Steps: head %d's views are not %d tokens of d = %d", h, n, d)
+		}
+		for _, a := range [][]float32{s.XQ, s.XK, s.XV, s.LR} {
+			if !finite(a) {
+				return nil, fmt.Errorf("gpu: Steps: head %d's q, k, v or lr holds NaN or Inf", h)
+			}
+		}
+		copy(seq[h*n*d:], s.XQ)
+		copy(seq[(H+h)*n*d:], s.XK)
+		copy(seq[(2*H+h)*n*d:], s.XV)
+		copy(seq[3*H*n*d+h*n:], s.LR)
 	}
 	op := st.opt
-	p.Opt, p.Beta1, p.Beta2, p.OEps, p.Alpha, p.Decay = u32(int(op.Kind)), op.Beta, op.Beta2, op.Eps, op.Eta, op.Decay
-	p.C1, p.C2 = op.Correction(st.steps + 1)
+	steps := make([]dispatch, n)
+	pos, done := st.pos, st.steps
+	for i := range steps {
+		p := l.params(st.eps)
+		p.T0, p.N, p.Pos, p.Plain = u32(i), 1, u32(pos), st.plain
+		if pos == l.b-1 {
+			p.Reset = 1
+		}
+		p.Opt, p.Beta1, p.Beta2, p.OEps, p.Alpha, p.Decay = u32(int(op.Kind)), op.Beta, op.Beta2, op.Eps, op.Eta, op.Decay
+		p.C1, p.C2 = op.Correction(done + 1)
+		steps[i] = dispatch{st.kernel, p, H}
+		if pos = (pos + 1) % l.b; pos == 0 {
+			done++
+		}
+	}
+	reads := []readReq{{bufOut, l.outFloats}}
+	if withW {
+		reads = append(reads, readReq{bufSt, l.stFloats})
+	}
 	be := st.be
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	if be.pipes == nil || st.ws == nil {
-		return errors.New("gpu: the stream or its backend is closed")
+		return nil, errors.New("gpu: the stream or its backend is closed")
 	}
-	if err := st.ws.write(bufSeq, 0, st.seq); err != nil {
-		return err
+	if err := st.ws.ensure(bufSeq, uint64(l.seqFloats)*4); err != nil {
+		return nil, err
 	}
-	got, err := st.ws.run([]dispatch{{st.kernel, p, H}}, []readReq{{bufOut, l.outFloats}})
+	if err := st.ws.ensure(bufOut, uint64(l.outFloats)*4); err != nil {
+		return nil, err
+	}
+	if err := st.ws.write(bufSeq, 0, seq); err != nil {
+		return nil, err
+	}
+	if n != st.outN {
+		// The guards sit after each of the n tokens' arrays.
+		if err := st.ws.writeGuards(bufOut, l.outGuards()); err != nil {
+			return nil, err
+		}
+		st.outN = n
+	}
+	got, err := st.ws.run(steps, reads)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkGuards("out", got[0], l.outGuards()); err != nil {
-		return err
+		return nil, err
 	}
 	o := f32s(got[0])
-	copy(z, o[l.outZ:l.outZ+H*d])
-	for i := range losses {
-		losses[i] = ttt.Losses{W0: o[l.outW0+i], Start: o[l.outStart+i], Before: o[l.outBefore+i], After: o[l.outAfter+i]}
+	for i := range Z {
+		for h := range H {
+			copy(Z[i][h*d:(h+1)*d], o[l.outZ+(h*n+i)*d:])
+			L[i][h] = ttt.Losses{W0: o[l.outW0+h*n+i], Start: o[l.outStart+h*n+i], Before: o[l.outBefore+h*n+i], After: o[l.outAfter+h*n+i]}
+		}
 	}
-	st.pos = (st.pos + 1) % l.b
-	if st.pos == 0 {
-		st.steps++
+	st.pos, st.steps = pos, done
+	if !withW {
+		return nil, nil
 	}
-	return nil
+	return st.unpackState(got[1])
 }
 
 // Weights reads back the current weights W̄ of every head (one more submit
@@ -157,15 +216,21 @@ func (st *Stream) Weights() ([]*ttt.Weights, error) {
 	if be.pipes == nil || st.ws == nil {
 		return nil, errors.New("gpu: the stream or its backend is closed")
 	}
-	l := st.l
-	got, err := st.ws.run(nil, []readReq{{bufSt, l.stFloats}})
+	got, err := st.ws.run(nil, []readReq{{bufSt, st.l.stFloats}})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkGuards("state", got[0], l.stGuards()); err != nil {
+	return st.unpackState(got[0])
+}
+
+// unpackState checks the read-back state buffer's guards and returns the
+// current weights W̄ of every head.
+func (st *Stream) unpackState(raw []uint32) ([]*ttt.Weights, error) {
+	l := st.l
+	if err := checkGuards("state", raw, l.stGuards()); err != nil {
 		return nil, err
 	}
-	s := f32s(got[0])
+	s := f32s(raw)
 	cur := guard + 2*l.setStride
 	out := make([]*ttt.Weights, l.H)
 	for i := range out {

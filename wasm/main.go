@@ -21,7 +21,6 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"tttexplainer/demo"
-	"tttexplainer/gpu"
 )
 
 func main() {
@@ -49,10 +48,17 @@ func main() {
 			close(g.first)
 			c.firstFrame = time.Since(start)
 			c.call("tttFirstFrame")
-			c.notify(ss.Frame(), true)
+		}
+		// The page's text shows the frame the canvas shows: one t.
+		c.notify(g.shown.f)
+	}
+	// A command's frame (a step, a pause) reaches the text at once, even
+	// before the canvas draws it; while playing, the canvas leads.
+	ss.OnFrame = func(f *demo.Frame) {
+		if !f.Playing {
+			c.notify(f)
 		}
 	}
-	ss.OnFrame = func(f *demo.Frame) { c.notify(f, false) }
 	lmv := &lmView{ls: demo.NewLMSession(ss, demo.LoadLM), c: c}
 	lmv.ls.OnFrame = func(f *demo.LMFrame) { lmv.notify(f, false) }
 	api := c.api()
@@ -100,26 +106,32 @@ type core struct {
 	parent     js.Value
 	notice     string
 	ready      bool
+	probed     bool // the GPU probe has finished (ttt.gpuReady)
 	firstFrame time.Duration
-	lastNotify time.Time
+	notified   *demo.Frame // the last frame the page's text shows
 	funcs      []js.Func
 }
 
-// probe looks for the GPU once the first frame is up, and moves the run to
-// it when the scenario asks for one.
+// probe makes the page ready once the first frame is up (the run starts
+// on the CPU), then looks for the GPU in the background and moves the run
+// to it when the scenario asks for one and its kernels pass their
+// self-test (ttt.gpuReady).
 func (c *core) probe() {
 	<-c.g.first
-	c.ss.ProbeGPU()
 	c.ready = true
-	c.notify(c.ss.Frame(), true)
+	c.notify(c.ss.Frame())
 	c.call("tttReady", c.readyJSON())
+	c.ss.ProbeGPU()
+	c.probed = true
+	c.notify(c.ss.Frame())
+	c.call("tttGPUReady", c.readyJSON())
 }
 
 func (c *core) readyJSON() string {
 	f := c.ss.Frame()
 	ok, msg := c.ss.GPUStatus()
 	b, _ := json.Marshal(map[string]any{
-		"backend": f.Backend, "adapter": f.Adapter, "reason": f.Reason,
+		"backend": f.Backend, "adapter": f.Adapter, "reason": f.Reason, "probed": c.probed,
 		"gpu": ok, "gpu_message": msg, "notice": c.notice, "first_frame_ms": c.firstFrame.Milliseconds(),
 	})
 	return string(b)
@@ -135,22 +147,12 @@ func (c *core) call(name string, args ...any) {
 	}
 }
 
-// notify tells the page about a new frame, at most about 15 times a second
-// while playing (twice on a software adapter).
-func (c *core) notify(f *demo.Frame, force bool) {
-	if f == nil {
+// notify tells the page about a frame, once.
+func (c *core) notify(f *demo.Frame) {
+	if f == nil || f == c.notified {
 		return
 	}
-	// Every update repaints the page around the canvas; on a software
-	// adapter that competes with the kernels for the one emulated GPU.
-	gap := 66 * time.Millisecond
-	if gpu.Software(f.Adapter) {
-		gap = 500 * time.Millisecond
-	}
-	if !force && f.Playing && time.Since(c.lastNotify) < gap {
-		return
-	}
-	c.lastNotify = time.Now()
+	c.notified = f
 	c.call("tttOnFrame", summary(f, c))
 }
 
@@ -159,8 +161,8 @@ func summary(f *demo.Frame, c *core) string {
 	m := map[string]any{
 		"t": f.Pos, "total": f.T, "done": f.Done, "point": f.Point, "b": f.B, "playing": f.Playing,
 		"backend": f.Backend, "adapter": f.Adapter, "reason": f.Reason, "scenario": f.Scenario,
-		"query": f.Scenario.Query().Encode(), "input": f.Input, "tokens_per_s": f.TokensPerS,
-		"error": f.Error, "notice": c.notice, "explain": f.ExplainForm, "ready": c.ready,
+		"query": f.Scenario.Query().Encode(), "input": f.Input, "tokens_per_s": f.TokensPerS, "compute_per_s": c.ss.ComputeRate(),
+		"error": f.Error, "notice": c.notice, "explain": f.ExplainForm, "ready": c.ready, "top_speed": demo.TopSpeed,
 	}
 	if f.Pos > 0 {
 		i := f.Pos - 1
@@ -396,6 +398,9 @@ func merge(cur scenario.Scenario, patch string) (scenario.Scenario, error) {
 	json.Unmarshal(base, &all)
 	for k, v := range m {
 		all[k] = v
+	}
+	if string(all["backend"]) == `"webgpu"` { // the name replay and setBackend take too
+		all["backend"] = json.RawMessage(`"gpu"`)
 	}
 	b, _ := json.Marshal(all)
 	s, err := scenario.DecodeJSON(b)

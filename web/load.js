@@ -7,6 +7,54 @@
   // parent for view.html, this window for embed.html (page.js sets it).
   const host = window.tttHost || (window.tttHost = window.parent);
   const report = (fn, ...args) => { try { if (typeof host[fn] === "function") host[fn](...args); } catch (e) { /* host gone */ } };
+  // A still picture in the canvas's place while the program loads: the
+  // shape of what it will draw (a strip of tokens coloured by loss, each
+  // head's W as a heat map, the loss curves), marked as a preview. The Go
+  // program's first frame replaces it (page.js calls tttFirstPicture.remove).
+  function firstPicture() {
+    const NS = "http://www.w3.org/2000/svg";
+    const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+    const ink = dark ? "#c9d1d9" : "#24292f", bg = dark ? "#0d1117" : "#ffffff";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 800 500");
+    svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", "Loading: a preview of the layer's view");
+    svg.style.cssText = `position:fixed;inset:0;width:100%;height:100%;background:${bg};z-index:1`;
+    const el = (name, attrs, text) => {
+      const e = document.createElementNS(NS, name);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (text) e.textContent = text;
+      svg.appendChild(e);
+      return e;
+    };
+    // A fixed pseudo-random sequence: the same picture on every load.
+    let seed = 7;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    const hue = (v) => `hsl(${Math.round(120 - 120 * v)} 55% ${dark ? 35 : 75}%)`;
+    for (let i = 0; i < 14; i++) el("rect", { x: 10 + i * 56, y: 12, width: 50, height: 24, rx: 4, fill: hue(rnd()) });
+    for (let h = 0; h < 2; h++) {
+      const x0 = 10 + h * 395, n = 16, c = 220 / n;
+      for (let r = 0; r < n; r++) for (let k = 0; k < n; k++) {
+        const v = rnd() * 2 - 1;
+        el("rect", { x: x0 + k * c, y: 56 + r * c, width: c - 1, height: c - 1, fill: v > 0 ? `rgba(200,60,50,${v})` : `rgba(50,90,200,${-v})` });
+      }
+      el("text", { x: x0 + 230, y: 70, fill: ink, "font-size": 14, "font-family": "sans-serif" }, `head ${h + 1}: W`);
+    }
+    const curve = (y0, fall, colour) => {
+      let d = "";
+      for (let i = 0; i <= 60; i++) d += `${i ? "L" : "M"}${10 + i * 13} ${y0 + fall * (1 - Math.exp(-i / 15)) + 6 * (rnd() - 0.5)}`;
+      el("path", { d, fill: "none", stroke: colour, "stroke-width": 2 });
+    };
+    curve(330, 0, "#888888");
+    curve(340, 90, "#e36209");
+    curve(360, 100, "#2da44e");
+    el("text", { x: 400, y: 480, fill: ink, "font-size": 18, "font-family": "sans-serif", "text-anchor": "middle" }, "Loading the layer… (a preview: the numbers come when it runs)");
+    window.tttFirstPicture = svg;
+    (document.body || document.documentElement).appendChild(svg);
+  }
+  if (document.body) firstPicture(); else document.addEventListener("DOMContentLoaded", firstPicture);
+
   if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiateStreaming !== "function") {
     report("tttFatal", "This browser has no WebAssembly (or no streaming compilation).");
     return;
@@ -14,7 +62,7 @@
   async function load() {
     // The manifest names the build and its size before compression, so that
     // progress is right even when the server sends the wasm gzipped.
-    let wasmName = "app.wasm", total = 0;
+    let wasmName = "app.wasm", total = 0; // app.<hash>.wasm, named by the manifest
     try {
       const m = await (await fetch("app.json", { cache: "no-cache" })).json();
       wasmName = m.wasm || wasmName;

@@ -6,14 +6,19 @@
 // tttOnFrame, tttProgress and tttFatal functions defined here.
 //
 // window.ttt (every method but state returns a Promise):
-//   ttt.ready                     Promise of {backend, adapter, reason, gpu, gpu_message, notice, first_frame_ms}
+//   ttt.ready                     Promise of {backend, adapter, reason, gpu, gpu_message, notice, first_frame_ms}:
+//                                 the first frame is up and the page answers; the run starts on the CPU
+//   ttt.gpuReady                  Promise of the same, once the GPU has been looked for in the background
+//                                 and, if the scenario asks for it and its kernels passed their self-test,
+//                                 the run has moved there ("auto" keeps the CPU over a software adapter)
 //   ttt.replay(caseJSON, backend, form?)
 //                                 Promise of the object that `ttt replay` prints (caseJSON: string or object;
 //                                 backend "webgpu"/"gpu" or "cpu"; form defaults to the case's scheme)
 //   ttt.setConfig(partial)        change scenario fields ({model, form, b, lr, width, ln, seed, input, text,
 //                                 backend ("auto", "gpu"/"webgpu", "cpu"), speed, opt, beta, wd}); restarts the
 //                                 run; rejects naming a bad field
-//   ttt.play(), ttt.pause()       start and stop stepping at the scenario's speed
+//   ttt.play(), ttt.pause()       start and stop playing at the scenario's speed (speed 1000: as fast as the
+//                                 device computes); the page computes ahead of what it shows
 //   ttt.step(n = 1 | "batch")     show n more tokens, or up to the end of the mini-batch
 //   ttt.seek(t), ttt.reset()      scrub to token t; start again
 //   ttt.setBackend(name)          "auto", "gpu"/"webgpu" or "cpu", keeping the run's history
@@ -85,9 +90,11 @@
   if (!window.tttHost) window.tttHost = window;
 
   let coreWin = null; // the window whose tttCore is the Go program
-  let resolveReady, rejectReady;
+  let resolveReady, rejectReady, resolveGPU, rejectGPU;
   const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   ready.catch(() => {});
+  const gpuReady = new Promise((res, rej) => { resolveGPU = res; rejectGPU = rej; });
+  gpuReady.catch(() => {});
   let resolveCore;
   const coreReady = new Promise((res) => { resolveCore = res; });
   let last = null; // the latest frame summary
@@ -112,6 +119,7 @@
 
   const api = {
     ready,
+    gpuReady,
     replay: (c, backend, form) => call("replay", typeof c === "string" ? c : JSON.stringify(c), backend || "", form || ""),
     setConfig: (patch) => call("setConfig", JSON.stringify(scenarioBackend(patch || {}))),
     play: () => call("play"),
@@ -126,8 +134,8 @@
     compareOptimizers: (o) => call("compareOptimizers", JSON.stringify(o || {})),
     embedCode: (url) => coreReady.then(() => embedCode(url)),
     explainStep: (o) => call("explainStep", JSON.stringify(o || {})),
-    // After ready: until the GPU is probed, every run starts on the CPU.
-    lm: (text, opts) => ready.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
+    // After the GPU is probed: until then every run starts on the CPU.
+    lm: (text, opts) => gpuReady.then(() => call("lm", String(text), JSON.stringify(opts || {}))),
     lmSeek: (t) => call("lmSeek", t),
     setMode: (mode) => call("setMode", String(mode)),
     lmState: (opts) => {
@@ -153,6 +161,7 @@
   };
   window.tttReady = (json) => {
     const r = JSON.parse(json);
+    window.tttTimings.ready = performance.now();
     resolveReady(r);
     postParent(Object.assign({ ttt: "ready" }, r));
     if (r.notice) showError(r.notice);
@@ -165,8 +174,13 @@
       const l = $("loading");
       if (l) l.hidden = true;
     }
+    const t0 = performance.now();
     last = JSON.parse(json);
     render(last);
+    // What updating the page's text costs (the browser benchmark reads it).
+    const tm = window.tttTimings;
+    tm.renders = (tm.renders || 0) + 1;
+    tm.renderMs = (tm.renderMs || 0) + performance.now() - t0;
   };
   // The value under the pointer on the canvas, as text beside it.
   window.tttHover = (text) => {
@@ -178,12 +192,23 @@
     const v = JSON.parse(json), el = $("delta");
     if (el) el.value = v.delta ? "dw" : "w";
   };
-  // Milliseconds from navigation to the first frame the canvas drew.
+  window.tttGPUReady = (json) => {
+    window.tttTimings.gpuReady = performance.now();
+    resolveGPU(JSON.parse(json));
+  };
+  // Milliseconds from navigation to the first frame the canvas drew, to
+  // ttt.ready and to ttt.gpuReady.
   window.tttTimings = {};
-  window.tttFirstFrame = () => { window.tttTimings.firstFrame = performance.now(); };
+  window.tttFirstFrame = () => {
+    window.tttTimings.firstFrame = performance.now();
+    // The canvas has drawn: the loading picture (load.js) goes.
+    const w = isEmbedDoc() ? window : ($("view") && $("view").contentWindow);
+    if (w && w.tttFirstPicture) { w.tttFirstPicture.remove(); w.tttFirstPicture = null; }
+  };
   window.tttFatal = (msg) => {
     showError("The layer stopped: " + msg);
     rejectReady(new Error(msg));
+    rejectGPU(new Error(msg));
   };
 
   // ---- the DOM ----
@@ -197,11 +222,17 @@
     e.hidden = !msg;
   }
 
-  let spokenAt = 0;
+  // setText changes an element's text only when it differs: while playing
+  // the page renders every frame the canvas draws, and each change costs
+  // the browser style, layout and paint.
+  function setText(el, text) {
+    if (el && el.textContent !== text) el.textContent = text;
+  }
+
   function render(f) {
     const play = $("play");
     if (play) {
-      play.textContent = f.playing ? "Pause" : "Play";
+      setText(play, f.playing ? "Pause" : "Play");
       play.setAttribute("aria-pressed", f.playing ? "true" : "false");
     }
     const scrub = $("scrub");
@@ -209,16 +240,15 @@
       scrub.max = String(f.total); // seeking past the tokens computed stops at the last one
       scrub.value = String(f.t);
     }
-    if ($("scrub-out")) $("scrub-out").textContent = `${f.t} / ${f.total}`;
-    // The summary is a live region: while playing, speak at most every few
-    // seconds; a step or a pause is spoken at once.
-    const now = Date.now();
-    if (!f.playing || now - spokenAt > 4000) {
-      spokenAt = now;
-      $("summary").textContent = sentence(f);
-    }
-    if ($("backend")) $("backend").textContent = backendText(f);
-    if ($("input-desc")) $("input-desc").textContent = f.input;
+    setText($("scrub-out"), `${f.t} / ${f.total}`);
+    // The summary shows the same t as the scrubber and the canvas. It is a
+    // live region that is quiet while playing (a token every frame would
+    // drown a screen reader); a step or a pause is spoken.
+    const summary = $("summary");
+    summary.setAttribute("aria-live", f.playing ? "off" : "polite");
+    setText(summary, sentence(f));
+    setText($("backend"), backendText(f));
+    setText($("input-desc"), f.input);
     if (f.error) showError(f.error); else if (!f.notice) showError("");
     syncForm(f.scenario);
     syncURL(f.query);
@@ -235,7 +265,7 @@
       if (f.recall && f.recall.asked > 0) s += ` Recall: ${f.recall.right} of ${f.recall.asked} questions right.`;
       if (f.point !== f.t) s += ` The ${f.scenario.form} form shows W at the last mini-batch end (token ${f.point}).`;
     }
-    s += ` ${backendShort(f)}, ${Math.round(f.tokens_per_s)} tokens/s.`;
+    s += ` ${backendShort(f)}, ${Math.round(f.tokens_per_s)} tokens/s ${f.playing ? "shown" : "(the last playing rate, or the device's)"}.`;
     if (f.check) s += ` Max |GPU − CPU| ${f.check.last.toExponential(1)}.`;
     return s;
   }
@@ -244,7 +274,7 @@
   }
   function backendText(f) {
     if (f.backend === "cpu") return `Running on the CPU (${f.reason}).`;
-    const soft = /fallback|swiftshader|llvmpipe/i.test(f.adapter) ? " This is a software (fallback) adapter, which emulates a GPU on the processor: here the CPU backend is faster (choose CPU under Run on for smooth playing)." : "";
+    const soft = /fallback|swiftshader|llvmpipe/i.test(f.adapter) ? " This is a software (fallback) adapter, which emulates a GPU on the processor: here the CPU backend is faster (auto chooses it)." : "";
     return `Running on WebGPU: ${f.adapter}.${soft} ${f.reason}`;
   }
 
@@ -262,8 +292,11 @@
     $("apply-text").hidden = !isText;
     if ($("opt-set")) $("opt-set").disabled = s.form !== "stream";
     const sp = $("speed");
-    if (sp && document.activeElement !== sp) { sp.value = String(s.speed); $("speed-out").textContent = String(s.speed); }
+    if (sp && document.activeElement !== sp) { sp.value = String(s.speed); $("speed-out").textContent = speedText(s.speed); }
   }
+  // The slider's top is "as fast as the device computes" (demo.TopSpeed).
+  const speedText = (v) => (Number(v) >= 1000 ? "top" : String(v));
+
   // ---- the optimiser comparison: one SVG line per optimiser ----
   async function compareOptimizers() {
     const box = $("compare"), status = $("compare-status");
@@ -415,7 +448,7 @@
     const reply = (body) => e.source.postMessage(Object.assign({ ttt: "reply", id: m.id }, body), e.origin === "null" ? "*" : e.origin);
     try {
       let result;
-      if (m.method === "ready") result = await ready;
+      if (m.method === "ready" || m.method === "gpuReady") result = await api[m.method];
       else if (m.method === "state" || m.method === "lmState") result = api[m.method](...(m.args || []));
       else if (typeof api[m.method] === "function") result = await api[m.method](...(m.args || []));
       else throw new Error(`no such method: ${m.method}`);
@@ -442,8 +475,8 @@
     const scrub = $("scrub");
     if (scrub) scrub.addEventListener("input", () => api.seek(Number(scrub.value)).catch((err) => showError(err.message)));
     const speed = $("speed");
-    if (speed) speed.addEventListener("change", () => { $("speed-out").textContent = speed.value; change({ speed: Number(speed.value) }); });
-    if (speed) speed.addEventListener("input", () => { $("speed-out").textContent = speed.value; });
+    if (speed) speed.addEventListener("change", () => { $("speed-out").textContent = speedText(speed.value); change({ speed: Number(speed.value) }); });
+    if (speed) speed.addEventListener("input", () => { $("speed-out").textContent = speedText(speed.value); });
     const form = $("config");
     if (form) {
       form.addEventListener("submit", (e) => e.preventDefault());
