@@ -83,14 +83,7 @@ func CompareSettings(s scenario.Scenario) []scenario.Scenario {
 // (all when n ≤ 0), and returns every curve; withZ keeps every z_t too.
 func CompareOptimizers(s scenario.Scenario, dev Device, n int, withZ bool) (*Comparison, error) {
 	s.Form, s.Opt = "stream", "gd" // the scenario's own form does not matter here
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	in, err := BuildInput(&s)
-	if err != nil {
-		return nil, err
-	}
-	l, err := NewLayer(&s)
+	in, l, err := build(&s)
 	if err != nil {
 		return nil, err
 	}

@@ -56,16 +56,25 @@ type Runner struct {
 	vview [][]float32 // recall: the label views u θ_V of the candidate values
 }
 
+// build validates a scenario and makes its input and layer.
+func build(s *scenario.Scenario) (*Input, *ttt.Layer, error) {
+	if err := s.Validate(); err != nil {
+		return nil, nil, err
+	}
+	in, err := BuildInput(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := NewLayer(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, l, nil
+}
+
 // NewRunner builds the layer and input of a scenario on a device.
 func NewRunner(s scenario.Scenario, dev Device) (*Runner, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	in, err := BuildInput(&s)
-	if err != nil {
-		return nil, err
-	}
-	l, err := NewLayer(&s)
+	in, l, err := build(&s)
 	if err != nil {
 		return nil, err
 	}

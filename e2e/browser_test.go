@@ -111,15 +111,11 @@ func allocatorOptions(exe, dir string, webgpu bool) []chromedp.ExecAllocatorOpti
 	return chrome.Options(exe, dir, webgpu)
 }
 
-// load opens url in a fresh headless Chromium and returns the page's report.
-func load(t *testing.T, exe, url string, timeout time.Duration) *report.Report {
+// start starts the browser of ctx (Chromium at exe) and logs its console.
+// The browser starts first: the console iterator would otherwise start a
+// second one on the same profile.
+func start(t *testing.T, ctx context.Context, exe string) {
 	t.Helper()
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(exe, t.TempDir(), true)...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// Start the browser first: the console iterator would otherwise start a
-	// second one on the same profile.
 	if err := chromedp.Do(ctx); err != nil {
 		skipOrFail(t, "chromium at %s did not start: %v", exe, err)
 	}
@@ -131,6 +127,16 @@ func load(t *testing.T, exe, url string, timeout time.Duration) *report.Report {
 			t.Logf("console %s: %s", m.Type, m.Text)
 		}
 	}()
+}
+
+// load opens url in a fresh headless Chromium and returns the page's report.
+func load(t *testing.T, exe, url string, timeout time.Duration) *report.Report {
+	t.Helper()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(exe, t.TempDir(), true)...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	start(t, ctx, exe)
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("chromium did not load the page: %v", err)
 	}

@@ -132,17 +132,7 @@ func browser(t *testing.T, webgpu bool) context.Context {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		skipOrFail(t, "chromium at %s did not start: %v", exe, err)
-	}
-	go func() {
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			t.Logf("console %s: %s", m.Type, m.Text)
-		}
-	}()
+	start(t, ctx, exe)
 	return ctx
 }
 
@@ -630,15 +620,7 @@ func TestPageCPUFallback(t *testing.T) {
 // state), averaged over the heads, computed natively on the CPU.
 func cpuLosses(t *testing.T, sc map[string]any) []float64 {
 	t.Helper()
-	raw, _ := json.Marshal(sc)
-	s, err := scenario.DecodeJSON(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := demo.NewRunner(s, demo.CPU{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := cpuRunner(t, sc)
 	defer r.Close()
 	for {
 		ok, err := r.Step()
@@ -714,4 +696,19 @@ func differ(a, b image.Image, r image.Rectangle) int {
 		}
 	}
 	return n
+}
+
+// cpuRunner is the native CPU run of a scenario given as the page's JSON.
+func cpuRunner(t *testing.T, sc map[string]any) *demo.Runner {
+	t.Helper()
+	raw, _ := json.Marshal(sc)
+	s, err := scenario.DecodeJSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := demo.NewRunner(s, demo.CPU{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

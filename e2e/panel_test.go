@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -20,7 +19,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tttexplainer/demo"
-	"tttexplainer/scenario"
 	"tttexplainer/ttt"
 )
 
@@ -123,15 +121,7 @@ func savePNG(t *testing.T, img image.Image, name string) {
 // panelReference is the step of token panelToken on the CPU, natively.
 func panelReference(t *testing.T, scen map[string]any) *demo.StepReport {
 	t.Helper()
-	raw, _ := json.Marshal(scen)
-	s, err := scenario.DecodeJSON(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := demo.NewRunner(s, demo.CPU{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := cpuRunner(t, scen)
 	defer r.Close()
 	for range panelToken {
 		if _, err := r.Step(); err != nil {

@@ -775,7 +775,7 @@ func (g *game) polyline(dst *ebiten.Image, v []float64, xOf func(int) float64, y
 // drawStatus is the bottom line: what the pointer is over, or the numbers.
 func (g *game) drawStatus(dst *ebiten.Image, x0, y0, w float64) {
 	f, th := g.f, g.th
-	parts := []string{fmt.Sprintf("t = %d of %d", f.Pos, f.T), backendLabel(f), fmt.Sprintf("%.0f tokens/s", f.TokensPerS)}
+	parts := []string{fmt.Sprintf("t = %d of %d", f.Pos, f.T), backendLabel(f.Backend, f.Adapter), fmt.Sprintf("%.0f tokens/s", f.TokensPerS)}
 	if f.Checking {
 		parts = append(parts, fmt.Sprintf("max |GPU − CPU| = %.1e", f.DiffLast))
 	}
@@ -797,11 +797,12 @@ func (g *game) drawStatus(dst *ebiten.Image, x0, y0, w float64) {
 	g.tx.draw(dst, g.fit(s, g.px(12), w), x0, y0+g.px(3), g.px(12), th.fg, false)
 }
 
-func backendLabel(f *demo.Frame) string {
-	if f.Backend == "cpu" {
+// backendLabel names where a run computes, for the canvas's status lines.
+func backendLabel(backend, adapter string) string {
+	if backend == "cpu" {
 		return "CPU backend"
 	}
-	a := f.Adapter
+	a := adapter
 	if gpu.Software(a) {
 		a += " (software)"
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"tttexplainer/demo"
-	"tttexplainer/gpu"
 	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
@@ -52,7 +51,7 @@ func (v *lmView) draw(g *game, screen *ebiten.Image) {
 	v.drawLossChart(g, screen, pad, y+used+g.px(8), W-2*pad, rest-used-g.px(8))
 	s := v.hover
 	if s == "" {
-		s = fmt.Sprintf("character %d of %d · %s", f.Pos, len(f.Text), lmBackendLabel(f))
+		s = fmt.Sprintf("character %d of %d · %s", f.Pos, len(f.Text), backendLabel(f.Backend, f.Adapter))
 		if len(f.Loss) > 0 {
 			s += fmt.Sprintf(" · %.3f bits per character", f.BitsPerChar)
 		}
@@ -62,17 +61,6 @@ func (v *lmView) draw(g *game, screen *ebiten.Image) {
 		s = "error: " + f.Error
 	}
 	g.tx.draw(screen, g.fit(s, g.px(12), W-2*pad), pad, H-status+g.px(3), g.px(12), th.fg, false)
-}
-
-func lmBackendLabel(f *demo.LMFrame) string {
-	if f.Backend == "cpu" {
-		return "CPU backend"
-	}
-	a := f.Adapter
-	if gpu.Software(a) {
-		a += " (software)"
-	}
-	return "WebGPU on " + a
 }
 
 // lossTopLM is the loss of a uniform guess over the characters, ln V: the
