@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 )
 

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 	"tttexplainer/ttt/golden"
 )

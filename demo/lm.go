@@ -7,9 +7,8 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	"tttexplainer/scenario"
-
 	"tttexplainer/lm"
+	"tttexplainer/scenario"
 	"tttexplainer/ttt"
 )
 

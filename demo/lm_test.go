@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"tttexplainer/scenario"
-
 	"tttexplainer/lm"
+	"tttexplainer/scenario"
 	"tttexplainer/ttt"
 )
 
@@ -263,14 +262,7 @@ func TestLMBadText(t *testing.T) {
 // state as JSON, and passes on the model's loading error.
 func TestLMSession(t *testing.T) {
 	m := testLM(t)
-	ss, err := NewSession(scenario.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ss.Loop()
-	if err := ss.ProbeGPU(); err != nil {
-		t.Fatal(err)
-	}
+	ss := newTestSession(t, nil, true)
 	ls := NewLMSession(ss, func(string) (*lm.Model, error) { return m, nil })
 	if err := ls.Advance(1); err == nil {
 		t.Error("Advance before Start: no error")
@@ -346,14 +338,7 @@ func TestLMSession(t *testing.T) {
 func TestGPULMSessionLosesDevice(t *testing.T) {
 	openGPU(t) // skips or fails as the environment asks
 	m := testLM(t)
-	ss, err := NewSession(scenario.Default(), OpenWebGPU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ss.Loop()
-	if err := ss.ProbeGPU(); err != nil {
-		t.Fatal(err)
-	}
+	ss := newTestSession(t, OpenWebGPU, true)
 	ls := NewLMSession(ss, func(string) (*lm.Model, error) { return m, nil })
 	if err := ls.Start(lmPrompt, "gpu", "test"); err != nil { // auto picks the CPU over a software adapter
 		t.Fatal(err)

@@ -6,9 +6,8 @@ import (
 	"math"
 	"sync/atomic"
 
-	"tttexplainer/scenario"
-
 	"tttexplainer/lm"
+	"tttexplainer/scenario"
 	"tttexplainer/ttt"
 )
 

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 )
 

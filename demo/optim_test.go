@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 )
 
@@ -162,11 +161,7 @@ func TestCompareOptimizersGPU(t *testing.T) {
 // TestSessionCompareOptimizers: the page's entry point compares on the
 // backend asked for, and refuses a GPU it does not have.
 func TestSessionCompareOptimizers(t *testing.T) {
-	ss, err := NewSession(scenario.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ss.Loop()
+	ss := newTestSession(t, nil, false)
 	c, err := ss.CompareOptimizers("cpu", 12, false)
 	if err != nil || len(c.Curves) != 4 || c.T != 12 || c.Curves[2].Z != nil {
 		t.Fatalf("CompareOptimizers(cpu, 12) = %+v, %v", c, err)
@@ -183,14 +178,7 @@ func TestSessionCompareOptimizers(t *testing.T) {
 // stream kernels with optimisers first, then runs there.
 func TestSessionCompareOptimizersGPU(t *testing.T) {
 	openGPU(t) // skips, or fails under TTT_REQUIRE_GPU=1, without one
-	ss, err := NewSession(scenario.Default(), OpenWebGPU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ss.Loop()
-	if err := ss.ProbeGPU(); err != nil {
-		t.Fatal(err)
-	}
+	ss := newTestSession(t, OpenWebGPU, true)
 	c, err := ss.CompareOptimizers("gpu", 10, false)
 	if err != nil || c.Backend != "webgpu" || len(c.Curves) != 4 {
 		t.Fatalf("CompareOptimizers(gpu, 10) = %+v, %v", c, err)

@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 )
 

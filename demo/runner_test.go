@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"tttexplainer/scenario"
-
 	"tttexplainer/lm"
+	"tttexplainer/scenario"
 	"tttexplainer/ttt"
 	"tttexplainer/ttt/golden"
 )
@@ -308,11 +307,7 @@ func TestReplayGolden(t *testing.T) {
 // TestSession drives the page's session as the page does: step, play,
 // scrub, switch backend, reset, and read the state as JSON.
 func TestSession(t *testing.T) {
-	ss, err := NewSession(scenario.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ss.Loop()
+	ss := newTestSession(t, nil, false)
 	if f := ss.Frame(); f.Backend != "cpu" || !strings.Contains(f.Reason, "looking for") {
 		t.Errorf("before the probe: backend %s, reason %q", f.Backend, f.Reason)
 	}

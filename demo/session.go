@@ -10,7 +10,6 @@ import (
 
 	"tttexplainer/gpu"
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 )
 

@@ -3,16 +3,10 @@ package demo
 import (
 	"strings"
 	"testing"
-
-	"tttexplainer/scenario"
 )
 
 func TestSessionExperimentDevice(t *testing.T) {
-	ss, err := NewSession(scenario.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ss.Loop()
+	ss := newTestSession(t, nil, false)
 	if dev, err := ss.ExperimentDevice("auto"); err != nil || dev.Name() != "cpu" {
 		t.Errorf("auto without a GPU: %v, %v", dev, err)
 	}

@@ -161,3 +161,20 @@ func TestPlayAhead(t *testing.T) {
 		t.Errorf("tokens/s after playing: %v", f.TokensPerS)
 	}
 }
+
+// newTestSession starts a session on the default scenario with its loop
+// running, and probes the GPU (openGPU may be nil) when probe is set.
+func newTestSession(t *testing.T, openGPU OpenGPU, probe bool) *Session {
+	t.Helper()
+	ss, err := NewSession(scenario.Default(), openGPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ss.Loop()
+	if probe {
+		if err := ss.ProbeGPU(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ss
+}

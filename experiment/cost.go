@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 )
 

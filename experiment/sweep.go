@@ -5,7 +5,6 @@ import (
 
 	"tttexplainer/demo"
 	"tttexplainer/scenario"
-
 	"tttexplainer/ttt"
 )
 

@@ -37,7 +37,7 @@ const (
 	// the process (TestLargestShapes, on an AVX-512 host); until that is
 	// understood they refuse the widths where it was seen.
 	MaxDMLP = 64
-	MaxB = 64           // largest mini-batch of the per-head kernels
+	MaxB    = 64 // largest mini-batch of the per-head kernels
 )
 
 // Stats counts the round trips to the device since the backend was opened.

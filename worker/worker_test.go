@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"tttexplainer/scenario"
-
 	"tttexplainer/site"
 )
 
