@@ -15,39 +15,18 @@
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= P.H * P.T) {
+  if (!enter_query(gid)) {
     return;
   }
-  let h = gid.x / P.T;
-  let t = gid.x % P.T;
-  if (t < P.t0) {
-    return; // every key of this chunk is in t's future
-  }
-  let d = P.d;
   let q = iq(h, t);
   let o = oZ(h, t);
-  var z: array<f32, MAXD>;
   for (var m = 0u; m < d; m++) {
     z[m] = select(outb[o + m], 0.0, P.t0 == 0u);
   }
   let end = min(P.t0 + P.n, t + 1u);
   for (var s = P.t0; s < end; s++) {
     let a = dot_seq_seq(q, ik(h, s), d);
-    let v = iv(h, s);
-    var m = 0u;
-    for (; m + 8u <= d; m += 8u) {
-      z[m] += a * seq[v + m];
-      z[m + 1u] += a * seq[v + m + 1u];
-      z[m + 2u] += a * seq[v + m + 2u];
-      z[m + 3u] += a * seq[v + m + 3u];
-      z[m + 4u] += a * seq[v + m + 4u];
-      z[m + 5u] += a * seq[v + m + 5u];
-      z[m + 6u] += a * seq[v + m + 6u];
-      z[m + 7u] += a * seq[v + m + 7u];
-    }
-    for (; m < d; m++) {
-      z[m] += a * seq[v + m];
-    }
+    z_add_seq(a, iv(h, s));
   }
   for (var m = 0u; m < d; m++) {
     outb[o + m] = z[m];

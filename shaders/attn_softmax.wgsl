@@ -15,18 +15,11 @@
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= P.H * P.T) {
+  if (!enter_query(gid)) {
     return;
   }
-  let h = gid.x / P.T;
-  let t = gid.x % P.T;
-  if (t < P.t0) {
-    return; // every key of this chunk is in t's future
-  }
-  let d = P.d;
   let q = iq(h, t);
   let sc = gid.x * (d + 2u); // this query's running state
-  var z: array<f32, MAXD>;
   var mx = 0.0;
   var sum = 0.0;
   if (P.t0 > 0u) {

@@ -68,19 +68,78 @@ const MAXD: u32 = 128u;
 
 // What every per-head kernel's main starts from: enter(wid) sets the head h
 // of this workgroup, its size d, the MLP's hidden width hid, and the
-// mini-batch's first token t0 and length n (P.t0, P.n) for the whole
-// invocation. A function's own parameter or let of the same name shadows them.
+// mini-batch's first token t0 and length n (P.t0, P.n; t = t0, the token of
+// a one-token kernel) for the whole invocation. A function's own parameter
+// or let of the same name shadows them.
 var<private> h: u32;
 var<private> d: u32;
 var<private> hid: u32;
 var<private> n: u32;
 var<private> t0: u32;
+var<private> t: u32;
 fn enter(wid: vec3<u32>) {
   h = wid.x;
   d = P.d;
   hid = P.hid;
   n = P.n;
   t0 = P.t0;
+  t = P.t0;
+}
+
+// What every per-token kernel's main starts from (one invocation per token
+// of every head, gid.x = h·T + t): enter_token(gid) sets h, t, d and hid,
+// and is false for the invocations past the last token.
+fn enter_token(gid: vec3<u32>) -> bool {
+  if (gid.x >= P.H * P.T) {
+    return false;
+  }
+  h = gid.x / P.T;
+  t = gid.x % P.T;
+  d = P.d;
+  hid = P.hid;
+  return true;
+}
+
+// enter_query is enter_token for an attention query of the chunk of keys
+// [P.t0, P.t0 + P.n): false too when every key of the chunk is in t's future.
+fn enter_query(gid: vec3<u32>) -> bool {
+  return enter_token(gid) && t >= P.t0;
+}
+
+// A per-token kernel's output row z [d] and its update z += a·x for a row x
+// of seq or w0, eight terms per loop iteration (the lavapipe note above).
+var<private> z: array<f32, MAXD>;
+fn z_add_seq(a: f32, x: u32) {
+  var m = 0u;
+  for (; m + 8u <= d; m += 8u) {
+    z[m] += a * seq[x + m];
+    z[m + 1u] += a * seq[x + m + 1u];
+    z[m + 2u] += a * seq[x + m + 2u];
+    z[m + 3u] += a * seq[x + m + 3u];
+    z[m + 4u] += a * seq[x + m + 4u];
+    z[m + 5u] += a * seq[x + m + 5u];
+    z[m + 6u] += a * seq[x + m + 6u];
+    z[m + 7u] += a * seq[x + m + 7u];
+  }
+  for (; m < d; m++) {
+    z[m] += a * seq[x + m];
+  }
+}
+fn z_add_w0(a: f32, x: u32) {
+  var m = 0u;
+  for (; m + 8u <= d; m += 8u) {
+    z[m] += a * w0[x + m];
+    z[m + 1u] += a * w0[x + m + 1u];
+    z[m + 2u] += a * w0[x + m + 2u];
+    z[m + 3u] += a * w0[x + m + 3u];
+    z[m + 4u] += a * w0[x + m + 4u];
+    z[m + 5u] += a * w0[x + m + 5u];
+    z[m + 6u] += a * w0[x + m + 6u];
+    z[m + 7u] += a * w0[x + m + 7u];
+  }
+  for (; m < d; m++) {
+    z[m] += a * w0[x + m];
+  }
 }
 
 // Views of token t of head h.

@@ -10,20 +10,15 @@
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= P.H * P.T) {
+  if (!enter_token(gid)) {
     return;
   }
-  let h = gid.x / P.T;
-  let t = gid.x % P.T;
-  let d = P.d;
-  let hid = P.hid;
   let k = ik(h, t);
   let v = iv(h, t);
   let W1 = oW1(P.w0off, h);
   let B1 = oB1(P.w0off, h);
   let W2 = oW2(P.w0off, h);
   let B2 = oB2(P.w0off, h);
-  var z: array<f32, MAXD>;
   for (var m = 0u; m < d; m++) {
     z[m] = w0[B2 + m];
   }
@@ -40,22 +35,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (; p < d; p++) {
       a += seq[k + p] * w0[W1 + p * hid + c];
     }
-    let x = gelu(a);
-    let w = W2 + c * d;
-    var m = 0u;
-    for (; m + 8u <= d; m += 8u) {
-      z[m] += x * w0[w + m];
-      z[m + 1u] += x * w0[w + m + 1u];
-      z[m + 2u] += x * w0[w + m + 2u];
-      z[m + 3u] += x * w0[w + m + 3u];
-      z[m + 4u] += x * w0[w + m + 4u];
-      z[m + 5u] += x * w0[w + m + 5u];
-      z[m + 6u] += x * w0[w + m + 6u];
-      z[m + 7u] += x * w0[w + m + 7u];
-    }
-    for (; m < d; m++) {
-      z[m] += x * w0[w + m];
-    }
+    z_add_w0(gelu(a), W2 + c * d);
   }
   if (P.plain != 0u) { // f = f_res, target v
     var se = 0.0;

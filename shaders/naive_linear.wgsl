@@ -15,7 +15,6 @@
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   enter(wid);
-  let t = P.t0;
   let ws = lin(setBase(0u), h);
   let zr = rows(h * P.scrStride); // Zk | G | Zq | Za [d] (b = 1)
   let k = ik(h, t);

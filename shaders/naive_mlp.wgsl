@@ -15,7 +15,6 @@
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   enter(wid);
-  let t = P.t0;
   let ws = mlp(setBase(0u), h);
   let sZ1 = h * P.scrStride; // Z1 | X2 | G1 | Xq | Xa [hid], Z2 | G2 | Rq | Ra [d]
   let sX2 = sZ1 + hid;

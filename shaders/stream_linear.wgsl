@@ -21,7 +21,6 @@
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   enter(wid);
-  let t = P.t0;
   let Wi = oW(P.w0off, h);
   let Bi = oB(P.w0off, h);
   let Ws = oW(setBase(0u), h);

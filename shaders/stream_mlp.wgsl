@@ -19,7 +19,6 @@
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   enter(wid);
-  let t = P.t0;
   let bS = setBase(0u);
   let bC = setBase(2u);
   let sX0 = h * P.scrStride; // X0 | Xc | Z1s | Xs | G1 | Xq | Xa [hid], R0 | Rc | Rs | G2 | Rq | Ra [d]
