@@ -220,48 +220,26 @@ func (s *Scenario) Query() url.Values {
 func FromQuery(q url.Values) (Scenario, error) {
 	s := Default()
 	var err error
+	// get parses a present key with parse; the first failure names its key.
+	get := func(key, want string, parse func(v string) error) {
+		if v := q.Get(key); v != "" && err == nil && parse(v) != nil {
+			err = bad(key, "%q%s", v, want)
+		}
+	}
+	str := func(dst *string) func(string) error { return func(v string) error { *dst = v; return nil } }
 	num := func(key string, dst *float64) {
-		if v := q.Get(key); v != "" && err == nil {
-			x, e := strconv.ParseFloat(v, 64)
-			if e != nil {
-				err = bad(key, "%q is not a number", v)
-			}
-			*dst = x
-		}
+		get(key, " is not a number", func(v string) (e error) { *dst, e = strconv.ParseFloat(v, 64); return })
 	}
-	if v := q.Get("model"); v != "" {
-		s.Model = v
-	}
-	if v := q.Get("form"); v != "" {
-		s.Form = v
-	}
-	if v := q.Get("b"); v != "" {
-		b, e := strconv.Atoi(v)
-		if e != nil {
-			return Scenario{}, bad("b", "%q is not a whole number", v)
-		}
-		s.B = b
-	}
+	get("model", "", str(&s.Model))
+	get("form", "", str(&s.Form))
+	get("b", " is not a whole number", func(v string) (e error) { s.B, e = strconv.Atoi(v); return })
 	num("lr", &s.LR)
-	if v := q.Get("width"); v != "" {
-		s.Width = v
-	}
-	if v := q.Get("ln"); v != "" {
-		ln, e := strconv.ParseBool(v)
-		if e != nil {
-			return Scenario{}, bad("ln", "%q, want true or false", v)
-		}
-		s.LN = ln
-	}
-	if v := q.Get("seed"); v != "" {
-		seed, e := strconv.ParseUint(v, 10, 64)
-		if e != nil {
-			return Scenario{}, bad("seed", "%q is not a whole number ≥ 0", v)
-		}
-		s.Seed = seed
-	}
-	if v := q.Get("input"); v != "" {
-		s.Input = v
+	get("width", "", str(&s.Width))
+	get("ln", ", want true or false", func(v string) (e error) { s.LN, e = strconv.ParseBool(v); return })
+	get("seed", " is not a whole number ≥ 0", func(v string) (e error) { s.Seed, e = strconv.ParseUint(v, 10, 64); return })
+	get("input", "", str(&s.Input))
+	if err != nil {
+		return Scenario{}, err
 	}
 	lm, layerText, err := lmFromQuery(q)
 	if err != nil {
@@ -277,9 +255,7 @@ func FromQuery(q url.Values) (Scenario, error) {
 		}
 	}
 	num("speed", &s.Speed)
-	if v := q.Get("opt"); v != "" {
-		s.Opt = v
-	}
+	get("opt", "", str(&s.Opt))
 	num("beta", &s.Beta)
 	num("wd", &s.WD)
 	if err != nil {

@@ -239,16 +239,9 @@ func (l *load) create(s scenario.Scenario) error {
 		return err
 	}
 	res, err := l.client.Post(l.base+"/api/scenarios", "application/json", bytes.NewReader(body))
+	data, err := answer(res, err, http.StatusCreated, "POST")
 	if err != nil {
 		return err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST: %d %.200s", res.StatusCode, data)
 	}
 	var out struct{ ID string }
 	if err := json.Unmarshal(data, &out); err != nil || out.ID == "" {
@@ -270,16 +263,9 @@ func (l *load) create(s scenario.Scenario) error {
 
 func (l *load) read(id string) error {
 	res, err := l.client.Get(l.base + "/api/scenarios/" + id)
+	data, err := answer(res, err, http.StatusOK, "GET "+id)
 	if err != nil {
 		return err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %.200s", id, res.StatusCode, data)
 	}
 	got, err := scenario.DecodeJSON(data)
 	if err != nil {
@@ -481,4 +467,21 @@ func writeSection(file, section string) error {
 		text = text[:i] + section + sep + text[end:]
 	}
 	return os.WriteFile(file, []byte(text), 0o644)
+}
+
+// answer reads the body of a request's answer: an error naming what when
+// the request failed or the status is not want.
+func answer(res *http.Response, err error, want int, what string) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != want {
+		return nil, fmt.Errorf("%s: %d %.200s", what, res.StatusCode, data)
+	}
+	return data, nil
 }
