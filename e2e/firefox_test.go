@@ -146,7 +146,7 @@ func ffOpen(t *testing.T, tab *bidi.Tab, url string) readyInfo {
 		time.Sleep(100 * time.Millisecond)
 	}
 	var r readyInfo
-	if err := tab.Eval(ctx, `ttt.ready`, &r); err != nil {
+	if err := tab.Eval(ctx, `ttt.ready.then(() => ttt.gpuReady)`, &r); err != nil {
 		t.Fatalf("ttt.ready on %s: %v", url, err)
 	}
 	return r
@@ -178,7 +178,11 @@ func testFirefox(t *testing.T, webgpu bool) {
 	}
 	tab := firefoxTab(t, prefs)
 	start := time.Now()
-	r := ffOpen(t, tab, srv.URL+"/?autoplay=0")
+	url := srv.URL + "/?autoplay=0"
+	if webgpu {
+		url += "&backend=gpu" // auto keeps the CPU on a software adapter (lavapipe here)
+	}
+	r := ffOpen(t, tab, url)
 	t.Logf("ready after %v: %+v", time.Since(start).Round(time.Millisecond), r)
 
 	adapter := ffEval[string](t, tab, `navigator.gpu ? navigator.gpu.requestAdapter().then((a) => a ? "adapter" : "null", (e) => "refused: " + e.message) : "no navigator.gpu"`)

@@ -200,11 +200,18 @@ func (g *game) Draw(screen *ebiten.Image) {
 		g.drawHeat(screen, pad, y, hw, midH)
 		g.drawPanel(screen, pad+hw+g.px(12), y, W-2*pad-hw-g.px(12), midH)
 	default:
-		// A phone: the panel, which has W in it, instead of every head's map.
+		// A phone: the panel, which has W in it, instead of every head's map;
+		// on a short one (the first screen at 360×740) the panel alone, and
+		// the loss chart waits for a wider or taller canvas.
 		midH = math.Floor(rest * 0.72)
+		if rest < g.px(460) {
+			midH = rest
+		}
 		g.drawPanel(screen, pad, y, W-2*pad, midH)
 	}
-	g.drawChart(screen, pad, y+midH+g.px(8), W-2*pad, rest-midH-g.px(8))
+	if rest-midH > g.px(40) {
+		g.drawChart(screen, pad, y+midH+g.px(8), W-2*pad, rest-midH-g.px(8))
+	}
 	g.drawStatus(screen, pad, H-status, W-2*pad)
 	g.drawTooltip(screen)
 	g.drawn++

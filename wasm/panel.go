@@ -129,6 +129,11 @@ func (g *game) drawPanel(dst *ebiten.Image, x0, y0, w, h float64) {
 	lossH := g.px(18)
 	barH := g.px(26)
 	mapsH := h - (y - y0) - lossH - barH - float64(len(capLines))*g.px(11)*1.35 - g.px(6)
+	if mapsH < 0 && part < 0 {
+		// A short canvas: the note gives way to the numbers above it.
+		mapsH += float64(len(capLines)) * g.px(11) * 1.35
+		capLines = nil
+	}
 	prevMs, dMs, curMs := mats(v.WPrev), mats(v.DW), mats(v.W)
 	lm, tm := g.axisMargins()
 	op := g.tx.width("=", fs, true) + g.px(8)

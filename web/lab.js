@@ -141,9 +141,11 @@
   function pageURL(file, query) {
     return new URL(file + "?" + query, document.baseURI).href;
   }
+  // copy shows the text first: a clipboard that never answers (an unfocused
+  // or headless page) must not hide it.
   async function copy(text) {
-    try { await navigator.clipboard.writeText(text); } catch (e) { /* no clipboard: show it instead */ }
     $("lab-status").textContent = text;
+    try { await navigator.clipboard.writeText(text); } catch (e) { /* no clipboard: it is shown */ }
   }
   function download(name, text, type) {
     const a = el("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
