@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -368,13 +367,12 @@ func TestPageWebGPU(t *testing.T) {
 			t.Errorf("the canvas shows %d colours: blank?", n)
 		}
 		// Hovering a weight of head 1 names it and its value.
-		box := eval[[]float64](t, ctx, `(() => { const r = document.getElementById("view").getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
-		for dx := 0.0; dx < 6; dx++ { // a few moves: ebiten reads the pointer on its next update
-			if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]*0.05+dx, box[1]+box[3]*0.35)); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
+		// The map sits under its "head 1" label, past the row ticks.
+		x, y, ok := labelsOf(t, ctx).find("head 1")
+		if !ok {
+			t.Fatal("no “head 1” label on the canvas")
 		}
+		pointer(t, ctx, x+40, y+50)
 		hover := eval[string](t, ctx, `document.getElementById("hover").textContent`)
 		t.Logf("hover: %q", hover)
 		if !strings.Contains(hover, "head 1 W[") || !strings.Contains(hover, "ΔW") {
