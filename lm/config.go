@@ -33,8 +33,8 @@ func ParseMixer(s string) (Mixer, error) {
 //	x = x + Mixer(RMSNorm(x))
 //	x = x + SwiGLU(RMSNorm(x))
 //
-// as in ttt-spec §2.1 (Transformer backbone: no share_qk convolutions, no
-// gate; the Mamba backbone's residual pre_conv when PreConv is set), with
+// as in ttt-spec §2.1 (no output gate; the Mamba backbone's residual
+// pre_conv when PreConv is set, its share_qk Q/K path when ShareQK is), with
 // tied input and output embeddings and a final RMSNorm.
 type Config struct {
 	Mixer     Mixer
@@ -54,6 +54,13 @@ type Config struct {
 	// while θ_V reads "this character". Files saved without it load as false
 	// (omitempty keeps their metadata byte for byte).
 	PreConv bool `json:",omitempty"`
+	// ShareQK is the paper's ttt_linear Q/K path (ttt-spec §2.2, the
+	// official share_qk): one projection s = u θ_QK, then XQ = conv_q(s) and
+	// XK = conv_k(s), two causal depthwise convolutions of width 4 with a
+	// bias, started as shifts (conv_q reads the current character, conv_k
+	// the previous one). Files saved without it load as false: the
+	// Transformer backbone's separate θ_Q, θ_K.
+	ShareQK bool `json:",omitempty"`
 }
 
 // DefaultConfig is the model the committed weights were trained with, and

@@ -23,6 +23,30 @@ func spread(p *Params, rng *rand.Rand) {
 	}
 }
 
+// variant is a tiny model with or without the block's pre_conv and the
+// share_qk Q/K path.
+type variant struct {
+	mixer            Mixer
+	preConv, shareQK bool
+}
+
+func (v variant) String() string {
+	name := string(v.mixer)
+	if v.preConv {
+		name += "+preconv"
+	}
+	if v.shareQK {
+		name += "+shareqk"
+	}
+	return name
+}
+
+func (v variant) config() Config {
+	c := tinyConfig(v.mixer)
+	c.PreConv, c.ShareQK = v.preConv, v.shareQK
+	return c
+}
+
 func tinySequence(c Config, rng *rand.Rand) (tokens, targets []int) {
 	for t := 0; t < c.Context; t++ {
 		tokens = append(tokens, rng.IntN(c.Vocab))
@@ -40,23 +64,14 @@ func (m *Model) lossOf(w *work, tokens, targets []int) float64 {
 // finite differences, tensor by tensor, along random directions: the
 // directional derivative g·u must match (L(θ+εu) − L(θ−εu))/2ε.
 func TestModelGradient(t *testing.T) {
-	type run struct {
-		mixer   Mixer
-		preConv bool
-	}
-	var runs []run
+	var runs []variant
 	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention, RoPELinearAttention} {
-		runs = append(runs, run{mixer, false})
+		runs = append(runs, variant{mixer: mixer})
 	}
-	runs = append(runs, run{TTTLinear, true}, run{Attention, true})
+	runs = append(runs, variant{TTTLinear, true, false}, variant{Attention, true, false}, variant{TTTLinear, false, true}, variant{TTTMLP, true, true})
 	for _, r := range runs {
-		name := string(r.mixer)
-		if r.preConv {
-			name += "+preconv"
-		}
-		t.Run(name, func(t *testing.T) {
-			c := tinyConfig(r.mixer)
-			c.PreConv = r.preConv
+		t.Run(r.String(), func(t *testing.T) {
+			c := r.config()
 			rng := rand.New(rand.NewPCG(1, 2))
 			m, _ := New(c, 3)
 			spread(m.Params, rng)
