@@ -61,6 +61,12 @@ type Config struct {
 	// the previous one). Files saved without it load as false: the
 	// Transformer backbone's separate θ_Q, θ_K.
 	ShareQK bool `json:",omitempty"`
+	// InitW0 is the standard deviation of the TTT-Linear W0's
+	// initialisation; 0 means 0.02 like every matrix (ttt-spec §6). A W0 so
+	// small that LN(k W0 + b) divides by a tiny spread makes the first
+	// mini-batch's inner gradient huge: W jumps and then barely moves. Set,
+	// W0 also takes no weight decay, which would shrink it back.
+	InitW0 float32 `json:",omitempty"`
 }
 
 // DefaultConfig is the model the committed weights were trained with, and
@@ -111,6 +117,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("inner base learning rate %g: want (0, 100]", c.BaseLR)
 	case !(c.RopeTheta > 1):
 		return fmt.Errorf("rope theta %g: want > 1", c.RopeTheta)
+	case !(c.InitW0 >= 0) || c.InitW0 > 10:
+		return fmt.Errorf("W0 initialisation std %g: want 0..10", c.InitW0)
 	}
 	return nil
 }

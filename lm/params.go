@@ -123,7 +123,7 @@ func layout(c Config, p *Params) []spec {
 			add(&b.ThetaLR, pre+"mixer.theta_lr", initNormal, true, H, D)
 			add(&b.BLR, pre+"mixer.b_lr", initZero, false, H)
 			if c.Mixer == TTTLinear {
-				add(&b.W0, pre+"mixer.W0", initNormal, true, H, d, d)
+				add(&b.W0, pre+"mixer.W0", initNormal, c.InitW0 == 0, H, d, d)
 				add(&b.B0, pre+"mixer.b0", initZero, false, H, d)
 			} else {
 				hid := ttt.Hidden(d)
@@ -175,6 +175,13 @@ func InitParams(c Config, seed uint64) *Params {
 				t.Data[i] = float32(rng.NormFloat64()) * initNormal
 			} else {
 				t.Data[i] = t.init
+			}
+		}
+	}
+	if c.InitW0 > 0 {
+		for _, b := range p.Blocks {
+			for i := range b.W0 {
+				b.W0[i] *= c.InitW0 / initNormal
 			}
 		}
 	}

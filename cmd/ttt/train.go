@@ -50,6 +50,7 @@ func train(args []string, stdout io.Writer) error {
 	context := fs.Int("context", def.Context, "context length T")
 	preConv := fs.Bool("preconv", def.PreConv, "add the Mamba backbone's pre_conv to every block: x += CausalConv_k4(RMSNorm(x)) before the mixer")
 	shareQK := fs.Bool("shareqk", def.ShareQK, "the paper's ttt_linear Q/K path: one projection θ_QK, then conv_q (started at the current character) and conv_k (at the previous one)")
+	initW0 := fs.Float64("init-w0", float64(def.InitW0), "std of TTT-Linear W0's initialisation, and no weight decay on W0 (0: 0.02 and decay, like every matrix)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprintln(stdout, "usage: ttt train [flags]   (or: ttt train -eval FILE)")
@@ -82,7 +83,7 @@ func train(args []string, stdout io.Writer) error {
 			return err
 		}
 		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
-		c.D, c.H, c.Layers, c.FFN, c.B, c.Context, c.PreConv, c.ShareQK = *D, *heads, *layers, *ffn, *mb, *context, *preConv, *shareQK
+		c.D, c.H, c.Layers, c.FFN, c.B, c.Context, c.PreConv, c.ShareQK, c.InitW0 = *D, *heads, *layers, *ffn, *mb, *context, *preConv, *shareQK, float32(*initW0)
 		if *baseLR != 0 {
 			c.BaseLR = float32(*baseLR)
 		}
