@@ -67,6 +67,12 @@ type Config struct {
 	// mini-batch's inner gradient huge: W jumps and then barely moves. Set,
 	// W0 also takes no weight decay, which would shrink it back.
 	InitW0 float32 `json:",omitempty"`
+	// TauExp parametrises the token scale as s_i = exp(τ_i)/i (τ init 0:
+	// the paper's 1/i) instead of the official max(0, 1/i + τ_i): no τ can
+	// make the last token's scale, which carries W into the next
+	// mini-batch, zero, and τ can also raise a scale above 1/i. The stream
+	// hands ttt.Head the equivalent clamp-form τ (clampTau).
+	TauExp bool `json:",omitempty"`
 }
 
 // DefaultConfig is the model the committed weights were trained with, and

@@ -26,8 +26,8 @@ func spread(p *Params, rng *rand.Rand) {
 // variant is a tiny model with or without the block's pre_conv and the
 // share_qk Q/K path.
 type variant struct {
-	mixer            Mixer
-	preConv, shareQK bool
+	mixer                    Mixer
+	preConv, shareQK, tauExp bool
 }
 
 func (v variant) String() string {
@@ -38,12 +38,15 @@ func (v variant) String() string {
 	if v.shareQK {
 		name += "+shareqk"
 	}
+	if v.tauExp {
+		name += "+tauexp"
+	}
 	return name
 }
 
 func (v variant) config() Config {
 	c := tinyConfig(v.mixer)
-	c.PreConv, c.ShareQK = v.preConv, v.shareQK
+	c.PreConv, c.ShareQK, c.TauExp = v.preConv, v.shareQK, v.tauExp
 	return c
 }
 
@@ -68,7 +71,8 @@ func TestModelGradient(t *testing.T) {
 	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention, RoPELinearAttention} {
 		runs = append(runs, variant{mixer: mixer})
 	}
-	runs = append(runs, variant{TTTLinear, true, false}, variant{Attention, true, false}, variant{TTTLinear, false, true}, variant{TTTMLP, true, true})
+	runs = append(runs, variant{TTTLinear, true, false, false}, variant{Attention, true, false, false}, variant{TTTLinear, false, true, false}, variant{TTTMLP, true, true, false},
+		variant{TTTLinear, true, true, true}, variant{TTTMLP, false, false, true})
 	for _, r := range runs {
 		t.Run(r.String(), func(t *testing.T) {
 			c := r.config()

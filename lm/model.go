@@ -201,7 +201,7 @@ func (m *Model) mixerForward(w *work, b *blockCache, bp *BlockParams, T int) {
 // head returns head h's inner settings.
 func (m *Model) head(bp *BlockParams, h int) *innerHead {
 	d := m.Config.HeadSize()
-	return &innerHead{d: d, b: m.Config.B, gamma: bp.Gamma[h*d : (h+1)*d], beta: bp.Beta[h*d : (h+1)*d], tau: bp.Tau}
+	return &innerHead{d: d, b: m.Config.B, gamma: bp.Gamma[h*d : (h+1)*d], beta: bp.Beta[h*d : (h+1)*d], tau: bp.Tau, tauExp: m.Config.TauExp}
 }
 
 // tttHeadForward computes head h's η gate and runs its inner loop mini-batch

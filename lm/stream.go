@@ -114,8 +114,12 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 	s := &Stream{m: m, prev: f(V), probs: f(V), x: f(D), a: f(D), q: f(D), k: f(D), v: f(D), z: f(D), y: f(D), lr: f(H), hg: f(F), hu: f(F), logits: f(V), s: f(D)}
 	for l, bp := range m.Params.Blocks {
 		heads, W0 := make([]*ttt.Head, H), make([]*ttt.Weights, H)
+		tau := bp.Tau
+		if c.TauExp {
+			tau = clampTau(tau)
+		}
 		for h := 0; h < H; h++ {
-			heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: bp.Tau, Eps: normEps}
+			heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: tau, Eps: normEps}
 			state := make([]float32, c.stateSize())
 			m.initialState(state, bp, h)
 			if c.Mixer == TTTMLP {

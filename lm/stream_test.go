@@ -17,7 +17,8 @@ const streamTol = 1e-4
 // forward's (dual form) next-token distribution and loss at every position,
 // across several mini-batches and a ragged end.
 func TestStreamEqualsForward(t *testing.T) {
-	for _, v := range []variant{{TTTLinear, false, false}, {TTTMLP, false, false}, {TTTLinear, true, false}, {TTTMLP, true, false}, {TTTLinear, false, true}, {TTTLinear, true, true}} {
+	for _, v := range []variant{{mixer: TTTLinear}, {mixer: TTTMLP}, {mixer: TTTLinear, preConv: true}, {mixer: TTTMLP, preConv: true}, {mixer: TTTLinear, shareQK: true},
+		{mixer: TTTLinear, preConv: true, shareQK: true, tauExp: true}, {mixer: TTTMLP, tauExp: true}} {
 		t.Run(v.String(), func(t *testing.T) { testStreamEqualsForward(t, v) })
 	}
 }
@@ -63,7 +64,7 @@ func testStreamEqualsForward(t *testing.T, v variant) {
 // TestMixerEqualsLayer: the LM's TTT mixer computes what ttt.Layer.Forward
 // computes with the same parameters (no gate; separate θ_Q, θ_K or share_qk).
 func TestMixerEqualsLayer(t *testing.T) {
-	for _, v := range []variant{{TTTLinear, false, false}, {TTTMLP, false, false}, {TTTLinear, false, true}} {
+	for _, v := range []variant{{mixer: TTTLinear}, {mixer: TTTMLP}, {mixer: TTTLinear, shareQK: true}} {
 		t.Run(v.String(), func(t *testing.T) { testMixerEqualsLayer(t, v) })
 	}
 }

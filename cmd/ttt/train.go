@@ -50,6 +50,7 @@ func train(args []string, stdout io.Writer) error {
 	context := fs.Int("context", def.Context, "context length T")
 	preConv := fs.Bool("preconv", def.PreConv, "add the Mamba backbone's pre_conv to every block: x += CausalConv_k4(RMSNorm(x)) before the mixer")
 	shareQK := fs.Bool("shareqk", def.ShareQK, "the paper's ttt_linear Q/K path: one projection θ_QK, then conv_q (started at the current character) and conv_k (at the previous one)")
+	tauExp := fs.Bool("tau-exp", def.TauExp, "token scale s_i = exp(τ_i)/i, which cannot reach 0, instead of the official max(0, 1/i + τ_i)")
 	initW0 := fs.Float64("init-w0", float64(def.InitW0), "std of TTT-Linear W0's initialisation, and no weight decay on W0 (0: 0.02 and decay, like every matrix)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -83,7 +84,7 @@ func train(args []string, stdout io.Writer) error {
 			return err
 		}
 		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
-		c.D, c.H, c.Layers, c.FFN, c.B, c.Context, c.PreConv, c.ShareQK, c.InitW0 = *D, *heads, *layers, *ffn, *mb, *context, *preConv, *shareQK, float32(*initW0)
+		c.D, c.H, c.Layers, c.FFN, c.B, c.Context, c.PreConv, c.ShareQK, c.InitW0, c.TauExp = *D, *heads, *layers, *ffn, *mb, *context, *preConv, *shareQK, float32(*initW0), *tauExp
 		if *baseLR != 0 {
 			c.BaseLR = float32(*baseLR)
 		}
