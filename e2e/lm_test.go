@@ -325,9 +325,8 @@ func TestLMPage(t *testing.T) {
 			t.Errorf("the LM summary says %q", shown)
 		}
 		// Play walks the scrubber through the characters.
-		before := eval[lmState](t, ctx, `ttt.lmSeek(0).then(() => { document.getElementById("lm-play").click(); return new Promise((r) => setTimeout(r, 1000)); }).then(() => ttt.lmState())`)
-		if before.T < 3 {
-			t.Errorf("a second after Play the scrubber is at character %d", before.T)
+		if at := playedTo(t, ctx, "lm-play"); at < 3 {
+			t.Errorf("after Play the scrubber stayed at character %d", at)
 		}
 		if !eval[bool](t, ctx, `!document.getElementById("lm-text").closest("fieldset").hidden && document.getElementById("config").querySelector("[name=model]").closest("fieldset").hidden`) {
 			t.Error("in LM mode the page shows the layer's settings, or hides the LM's")
@@ -351,9 +350,8 @@ func TestLMEmbed(t *testing.T) {
 		t.Fatalf("embed.html?mode=lm: read %q on %q, %d losses", strings.Join(s.Tokens, ""), s.Backend, len(s.Loss))
 	}
 	// Its Play (the embed bar's) walks the LM's scrubber (issue 12: it did nothing).
-	played := eval[lmState](t, ctx, `ttt.lmSeek(0).then(() => { document.getElementById("play").click(); return new Promise((r) => setTimeout(r, 1000)); }).then(() => ttt.lmState())`)
-	if played.T < 3 {
-		t.Errorf("embed: a second after Play the scrubber is at character %d", played.T)
+	if at := playedTo(t, ctx, "play"); at < 3 {
+		t.Errorf("embed: after Play the scrubber stayed at character %d", at)
 	}
 	// embed.html draws in its own document (no #view frame to shoot).
 	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
@@ -386,6 +384,22 @@ func TestLMEmbed(t *testing.T) {
 			t.Errorf("%s: the saved LM scenario ran on %q, want its backend cpu", page, s.Backend)
 		}
 	}
+}
+
+// playedTo seeks the LM to character 0, clicks the Play button with id,
+// and returns the scrubber's character once it passes 3 (or after 20 s:
+// each step is a seek through the page's stepping goroutine, slow on a
+// loaded machine).
+func playedTo(t *testing.T, ctx context.Context, id string) int {
+	t.Helper()
+	eval[lmState](t, ctx, fmt.Sprintf(`ttt.lmSeek(0).then(() => { document.getElementById(%q).click(); return ttt.lmState(); })`, id))
+	var s lmState
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if s = eval[lmState](t, ctx, `ttt.lmState()`); s.T >= 3 {
+			break
+		}
+	}
+	return s.T
 }
 
 // waitLM waits until the page's language model has read text, and returns its state.

@@ -122,9 +122,11 @@
     let timer = null;
     const play = $("lm-play") || (embed ? $("play") : null);
     const stop = () => { clearInterval(timer); timer = null; if (play) play.textContent = "Play"; };
-    if (play) play.addEventListener("click", (e) => {
-      if (mode !== "lm") return;
-      e.stopImmediatePropagation();
+    // Listening on the document in the capture phase runs before the
+    // layer's own Play handler (page.js), which must not see the click.
+    if (play) document.addEventListener("click", (e) => {
+      if (mode !== "lm" || !e.target.closest || e.target.closest("button") !== play) return;
+      e.stopPropagation();
       if (timer || !last) { stop(); return; }
       let t = last.t >= last.total ? 0 : last.t;
       play.textContent = "Pause";

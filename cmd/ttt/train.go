@@ -84,7 +84,21 @@ func train(args []string, stdout io.Writer) error {
 			return err
 		}
 		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
-		c.D, c.H, c.Layers, c.FFN, c.B, c.Context, c.PreConv, c.ShareQK, c.InitW0, c.TauExp = *D, *heads, *layers, *ffn, *mb, *context, *preConv, *shareQK, float32(*initW0), *tauExp
+		c.D, c.H, c.Layers, c.FFN, c.B, c.Context = *D, *heads, *layers, *ffn, *mb, *context
+		// The Q/K path, τ and W0 flags default to the TTT-Linear model's;
+		// another mixer keeps its own defaults unless they are given.
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "preconv":
+				c.PreConv = *preConv
+			case "shareqk":
+				c.ShareQK = *shareQK
+			case "tau-exp":
+				c.TauExp = *tauExp
+			case "init-w0":
+				c.InitW0 = float32(*initW0)
+			}
+		})
 		if *baseLR != 0 {
 			c.BaseLR = float32(*baseLR)
 		}
