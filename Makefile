@@ -69,8 +69,8 @@ clean:
 # is built with GOEXPERIMENT=simd: its AVX2 dot and axpy give the same bits
 # as the portable build (TestSIMDMatchesPortable), only sooner.
 TTT_TRAIN := $(BIN)/ttt-simd
-LM_FLAGS  := -steps 1500 -batch 8 -warmup 100 -lr 3e-3 -min-lr 3e-4 -seed 1 -repeat 0.5 -random 0.5
-LM_TTT    := -shareqk -preconv -fixed-tau
+LM_FLAGS  := -steps 1500 -batch 8 -warmup 100 -lr 3e-3 -min-lr 3e-4 -seed 1 -repeat 0.75 -random 0.5 -preconv
+LM_TTT    := -shareqk -tau-exp -init-w0 0.25
 LM_OUT    := lm/weights
 $(TTT_TRAIN): FORCE
 	GOEXPERIMENT=simd $(GO) build -o $@ ./cmd/ttt
@@ -83,8 +83,8 @@ train: $(TTT_TRAIN) node_modules/.package-lock.json
 # (weights in build/lm, not committed).
 train-baselines: $(TTT_TRAIN) node_modules/.package-lock.json
 	mkdir -p build/lm
-	$(TTT_TRAIN) train -mixer attention $(LM_FLAGS) -preconv -checkpoint build/lm/attention.ckpt -out build/lm/attention.safetensors
-	$(TTT_TRAIN) train -mixer linear-attention $(LM_FLAGS) -preconv -checkpoint build/lm/linear-attention.ckpt -out build/lm/linear-attention.safetensors
+	$(TTT_TRAIN) train -mixer attention $(LM_FLAGS) -checkpoint build/lm/attention.ckpt -out build/lm/attention.safetensors
+	$(TTT_TRAIN) train -mixer linear-attention $(LM_FLAGS) -checkpoint build/lm/linear-attention.ckpt -out build/lm/linear-attention.safetensors
 
 # TTT-MLP heads, same budget (weights in build/lm, not committed).
 train-mlp: $(TTT_TRAIN) node_modules/.package-lock.json

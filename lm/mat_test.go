@@ -1,6 +1,7 @@
 package lm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -55,4 +56,28 @@ func BenchmarkTrainStep(b *testing.B) {
 		tr.TrainStep()
 	}
 	b.ReportMetric(float64(b.N*tc.Batch*c.Context)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkMixerForward is one TTT-Linear layer's forward in the dual form
+// (share_qk projections and convs, RoPE, η gate, the inner loop, post-norm,
+// θ_O) on one sequence: what the official PyTorch TTTLinear module's
+// forward computes, for docs/BENCHMARKS.md's comparison. It reports tokens/s.
+func BenchmarkMixerForward(b *testing.B) {
+	for _, s := range []struct{ D, H, T int }{{64, 4, 2048}, {256, 4, 2048}} {
+		b.Run(fmt.Sprintf("D=%d/H=%d/T=%d", s.D, s.H, s.T), func(b *testing.B) {
+			c := DefaultConfig(TTTLinear)
+			c.D, c.H, c.Context, c.ShareQK, c.Layers = s.D, s.H, s.T, true, 1
+			m, _ := New(c, 1)
+			w := newWork(c)
+			blk := w.blocks[0]
+			rng := rand.New(rand.NewPCG(2, 2))
+			copy(blk.a1, randVec(rng, s.T*s.D, 1))
+			Y := make([]float32, s.T*s.D)
+			for b.Loop() {
+				m.mixerForward(w, blk, m.Params.Blocks[0], s.T)
+				mm(Y, blk.Zn, m.Params.Blocks[0].ThetaO, s.T, s.D, s.D) // [T,D] @ [D,D] -> [T,D]
+			}
+			b.ReportMetric(float64(b.N*s.T)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
 }
