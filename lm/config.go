@@ -76,11 +76,19 @@ type Config struct {
 }
 
 // DefaultConfig is the model the committed weights were trained with, and
-// the same sizes for the other mixers. TTT-MLP's inner base learning rate is
-// 0.1, TTT-Linear's 1 (ttt-spec §2.4).
+// the same sizes for the other mixers: every block has the pre_conv; the
+// TTT layers have the share_qk Q/K path and τ = exp; TTT-Linear's W0
+// starts at N(0, 0.25). TTT-MLP's inner base learning rate is 0.1,
+// TTT-Linear's 1 (ttt-spec §2.4).
 func DefaultConfig(m Mixer) Config {
-	c := Config{Mixer: m, Vocab: len(vocabRunes), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000}
-	if m == TTTMLP {
+	c := Config{Mixer: m, Vocab: len(vocabRunes), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000, PreConv: true}
+	if m.TTT() {
+		c.ShareQK, c.TauExp = true, true
+	}
+	switch m {
+	case TTTLinear:
+		c.InitW0 = 0.25
+	case TTTMLP:
 		c.BaseLR = 0.1
 	}
 	return c
