@@ -6,10 +6,10 @@ import "math"
 // character c (the page's "read it twice" preset uses a newline): where
 // the two readings are and what each cost the model.
 type LMReadings struct {
-	Len    int      `json:"length"` // L, the characters of P
-	Second int      `json:"second"` // where the second reading starts (L + 1)
-	First  *float64 `json:"first_loss"`
-	Again  *float64 `json:"second_loss"`
+	Len    int      `json:"length"`               // L, the characters of P
+	Second int      `json:"second"`               // where the second reading starts (L + 1)
+	First  *float64 `json:"first_loss,omitempty"` // nil until read
+	Again  *float64 `json:"second_loss,omitempty"`
 }
 
 // readingsOf finds the two readings in text and their mean loss, in nats

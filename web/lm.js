@@ -87,7 +87,7 @@
       if (f.bits_per_char !== undefined) s += ` The whole text: ${f.bits_per_char.toFixed(3)} bits per character.`;
     }
     const r = f.readings;
-    if (r && r.first_loss !== undefined && r.second_loss !== undefined) {
+    if (r && r.first_loss != null && r.second_loss != null) {
       s += ` Read twice: the first reading cost ${r.first_loss.toFixed(2)} nats per character, the second ${r.second_loss.toFixed(2)}` +
         (r.first_loss > r.second_loss ? ` (${(r.first_loss - r.second_loss).toFixed(2)} less: the TTT layers' W learnt the passage the first time).` : ` (no less: nothing learnt from the first reading carried over).`);
     }
