@@ -105,11 +105,11 @@ func (h *lmHeads) weightsAt(p int) ([]*ttt.Weights, error) {
 	if p < 0 || p > h.n {
 		return nil, fmt.Errorf("demo: LM weights after %d characters asked, %d read", p, h.n)
 	}
+	if p%h.b == 0 && p/h.b < len(h.boundaries) {
+		return clone(h.boundaries[p/h.b]), nil // read back once, when Step reached it
+	}
 	if p == h.n {
 		return h.Weights()
-	}
-	if p%h.b == 0 {
-		return clone(h.boundaries[p/h.b]), nil
 	}
 	return h.replay(p-p%h.b, p).Weights()
 }

@@ -32,11 +32,12 @@ type LMSession struct {
 // LMFrame is an immutable picture of the language model's run: what the
 // page draws and what ttt.lmState() reports.
 type LMFrame struct {
-	Text        []string   // the text, one string per character
-	Done, Pos   int        // characters read, characters shown (the scrubber)
-	Top         [][]LMPred // [Done] the next character's most likely candidates after each character
-	Loss        []float32  // [max(Done−1, 0)] the next character's loss in nats
-	BitsPerChar float64    // mean of Loss in bits (NaN before there is one)
+	Text        []string    // the text, one string per character
+	Done, Pos   int         // characters read, characters shown (the scrubber)
+	Top         [][]LMPred  // [Done] the next character's most likely candidates after each character
+	Loss        []float32   // [max(Done−1, 0)] the next character's loss in nats
+	BitsPerChar float64     // mean of Loss in bits (NaN before there is one)
+	Readings    *LMReadings // the text is a passage read twice: the readings and their losses
 	Layers, H   int
 	D           int              // head size d
 	W           [][]*ttt.Weights // [layer][head] W after Pos characters
@@ -172,6 +173,7 @@ func (ls *LMSession) publish() {
 	f := &LMFrame{
 		Text: r.Text, Done: r.Done(), Pos: r.Pos(), Top: r.Top, Loss: r.Loss, BitsPerChar: r.BitsPerChar(),
 		Layers: c.Layers, H: c.H, D: c.HeadSize(), Model: r.ModelName, Error: ls.err,
+		Readings: readingsOf(r.Text, r.Loss),
 	}
 	W, err := r.WeightsAt(r.Pos()) // before the device: a failed readback moves the run to the CPU
 	if err != nil && f.Error == "" {

@@ -19,7 +19,8 @@ type LMState struct {
 	ProbsTop    [][]LMPred  `json:"probs_top"` // [done][LMTop] after character i, the likeliest next characters
 	Loss        []float32   `json:"loss"`      // [done−1] −ln p(character i+1 | characters 0..i), nats
 	BitsPerChar *float64    `json:"bits_per_char"`
-	Checksum    uint32      `json:"weights_checksum"` // CRC-32 of every layer's and head's W and b after t characters
+	Readings    *LMReadings `json:"readings,omitempty"` // a passage read twice: its two readings' mean losses
+	Checksum    uint32      `json:"weights_checksum"`   // CRC-32 of every layer's and head's W and b after t characters
 	Layers      int         `json:"layers"`
 	Heads       int         `json:"heads"`
 	D           int         `json:"d"`
@@ -38,7 +39,7 @@ func (f *LMFrame) State(withW bool) LMState {
 	s := LMState{
 		Model: f.Model, Backend: f.Backend, Adapter: f.Adapter, Reason: f.Reason, Tokens: f.Text,
 		Done: f.Done, T: f.Pos, ProbsTop: f.Top, Loss: f.Loss,
-		Layers: f.Layers, Heads: f.H, D: f.D, Error: f.Error,
+		Layers: f.Layers, Heads: f.H, D: f.D, Error: f.Error, Readings: f.Readings,
 	}
 	if s.Loss == nil {
 		s.Loss = []float32{}

@@ -107,11 +107,20 @@ func (m *Model) mixerBackward(w *work, b *blockCache, bp, gb *BlockParams, T int
 		ttt.RoPEInverse(dPq, T, H, d, per, c.RopeTheta)
 		ttt.RoPEInverse(dPk, T, H, d, per, c.RopeTheta)
 	}
-	mmTB(da, dPq, bp.ThetaQ, T, D, D) // da1 += dXQ θ_Qᵀ
-	mmTB(da, dPk, bp.ThetaK, T, D, D)
+	if c.ShareQK {
+		dS := w.dZ[:T*D] // free: every head has read its dZ
+		clear(dS)
+		causalConvBackward(dS, gb.ConvQW, gb.ConvQB, dPq, b.S, bp.ConvQW, T, D) // dXQ [T,D] -> ds [T,D]
+		causalConvBackward(dS, gb.ConvKW, gb.ConvKB, dPk, b.S, bp.ConvKW, T, D)
+		mmTB(da, dS, bp.ThetaQ, T, D, D)   // da1 += ds θ_QKᵀ
+		mmTA(gb.ThetaQ, b.a1, dS, T, D, D) // dθ_QK += a1ᵀ ds
+	} else {
+		mmTB(da, dPq, bp.ThetaQ, T, D, D) // da1 += dXQ θ_Qᵀ
+		mmTB(da, dPk, bp.ThetaK, T, D, D)
+		mmTA(gb.ThetaQ, b.a1, dPq, T, D, D) // dθ_Q += a1ᵀ dXQ
+		mmTA(gb.ThetaK, b.a1, dPk, T, D, D)
+	}
 	mmTB(da, dPv, bp.ThetaV, T, D, D)
-	mmTA(gb.ThetaQ, b.a1, dPq, T, D, D) // dθ_Q += a1ᵀ dXQ
-	mmTA(gb.ThetaK, b.a1, dPk, T, D, D)
 	mmTA(gb.ThetaV, b.a1, dPv, T, D, D)
 }
 

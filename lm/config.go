@@ -33,8 +33,8 @@ func ParseMixer(s string) (Mixer, error) {
 //	x = x + Mixer(RMSNorm(x))
 //	x = x + SwiGLU(RMSNorm(x))
 //
-// as in ttt-spec §2.1 (Transformer backbone: no share_qk convolutions, no
-// gate; the Mamba backbone's residual pre_conv when PreConv is set), with
+// as in ttt-spec §2.1 (no output gate; the Mamba backbone's residual
+// pre_conv when PreConv is set, its share_qk Q/K path when ShareQK is), with
 // tied input and output embeddings and a final RMSNorm.
 type Config struct {
 	Mixer     Mixer
@@ -54,14 +54,41 @@ type Config struct {
 	// while θ_V reads "this character". Files saved without it load as false
 	// (omitempty keeps their metadata byte for byte).
 	PreConv bool `json:",omitempty"`
+	// ShareQK is the paper's ttt_linear Q/K path (ttt-spec §2.2, the
+	// official share_qk): one projection s = u θ_QK, then XQ = conv_q(s) and
+	// XK = conv_k(s), two causal depthwise convolutions of width 4 with a
+	// bias, started as shifts (conv_q reads the current character, conv_k
+	// the previous one). Files saved without it load as false: the
+	// Transformer backbone's separate θ_Q, θ_K.
+	ShareQK bool `json:",omitempty"`
+	// InitW0 is the standard deviation of the TTT-Linear W0's
+	// initialisation; 0 means 0.02 like every matrix (ttt-spec §6). A W0 so
+	// small that LN(k W0 + b) divides by a tiny spread makes the first
+	// mini-batch's inner gradient huge: W jumps and then barely moves. Set,
+	// W0 also takes no weight decay, which would shrink it back.
+	InitW0 float32 `json:",omitempty"`
+	// TauExp parametrises the token scale as s_i = exp(τ_i)/i (τ init 0:
+	// the paper's 1/i) instead of the official max(0, 1/i + τ_i): no τ can
+	// make the last token's scale, which carries W into the next
+	// mini-batch, zero, and τ can also raise a scale above 1/i. The stream
+	// hands ttt.Head the equivalent clamp-form τ (clampTau).
+	TauExp bool `json:",omitempty"`
 }
 
 // DefaultConfig is the model the committed weights were trained with, and
-// the same sizes for the other mixers. TTT-MLP's inner base learning rate is
-// 0.1, TTT-Linear's 1 (ttt-spec §2.4).
+// the same sizes for the other mixers: every block has the pre_conv; the
+// TTT layers have the share_qk Q/K path and τ = exp; TTT-Linear's W0
+// starts at N(0, 0.25). TTT-MLP's inner base learning rate is 0.1,
+// TTT-Linear's 1 (ttt-spec §2.4).
 func DefaultConfig(m Mixer) Config {
-	c := Config{Mixer: m, Vocab: len(vocabRunes), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000}
-	if m == TTTMLP {
+	c := Config{Mixer: m, Vocab: len(vocabRunes), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000, PreConv: true}
+	if m.TTT() {
+		c.ShareQK, c.TauExp = true, true
+	}
+	switch m {
+	case TTTLinear:
+		c.InitW0 = 0.25
+	case TTTMLP:
 		c.BaseLR = 0.1
 	}
 	return c
@@ -104,6 +131,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("inner base learning rate %g: want (0, 100]", c.BaseLR)
 	case !(c.RopeTheta > 1):
 		return fmt.Errorf("rope theta %g: want > 1", c.RopeTheta)
+	case !(c.InitW0 >= 0) || c.InitW0 > 10:
+		return fmt.Errorf("W0 initialisation std %g: want 0..10", c.InitW0)
 	}
 	return nil
 }

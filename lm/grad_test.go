@@ -23,6 +23,33 @@ func spread(p *Params, rng *rand.Rand) {
 	}
 }
 
+// variant is a tiny model with or without the block's pre_conv and the
+// share_qk Q/K path.
+type variant struct {
+	mixer                    Mixer
+	preConv, shareQK, tauExp bool
+}
+
+func (v variant) String() string {
+	name := string(v.mixer)
+	if v.preConv {
+		name += "+preconv"
+	}
+	if v.shareQK {
+		name += "+shareqk"
+	}
+	if v.tauExp {
+		name += "+tauexp"
+	}
+	return name
+}
+
+func (v variant) config() Config {
+	c := tinyConfig(v.mixer)
+	c.PreConv, c.ShareQK, c.TauExp = v.preConv, v.shareQK, v.tauExp
+	return c
+}
+
 func tinySequence(c Config, rng *rand.Rand) (tokens, targets []int) {
 	for t := 0; t < c.Context; t++ {
 		tokens = append(tokens, rng.IntN(c.Vocab))
@@ -40,23 +67,15 @@ func (m *Model) lossOf(w *work, tokens, targets []int) float64 {
 // finite differences, tensor by tensor, along random directions: the
 // directional derivative g·u must match (L(θ+εu) − L(θ−εu))/2ε.
 func TestModelGradient(t *testing.T) {
-	type run struct {
-		mixer   Mixer
-		preConv bool
-	}
-	var runs []run
+	var runs []variant
 	for _, mixer := range []Mixer{TTTLinear, TTTMLP, Attention, LinearAttention, RoPELinearAttention} {
-		runs = append(runs, run{mixer, false})
+		runs = append(runs, variant{mixer: mixer})
 	}
-	runs = append(runs, run{TTTLinear, true}, run{Attention, true})
+	runs = append(runs, variant{TTTLinear, true, false, false}, variant{Attention, true, false, false}, variant{TTTLinear, false, true, false}, variant{TTTMLP, true, true, false},
+		variant{TTTLinear, true, true, true}, variant{TTTMLP, false, false, true})
 	for _, r := range runs {
-		name := string(r.mixer)
-		if r.preConv {
-			name += "+preconv"
-		}
-		t.Run(name, func(t *testing.T) {
-			c := tinyConfig(r.mixer)
-			c.PreConv = r.preConv
+		t.Run(r.String(), func(t *testing.T) {
+			c := r.config()
 			rng := rand.New(rand.NewPCG(1, 2))
 			m, _ := New(c, 3)
 			spread(m.Params, rng)

@@ -1,6 +1,10 @@
 package lm
 
-import "tttexplainer/ttt"
+import (
+	"math"
+
+	"tttexplainer/ttt"
+)
 
 // The TTT-Linear inner loop of one head over one mini-batch, and its
 // backward. The forward is the dual form of ttt-spec §3(c); the backward
@@ -23,12 +27,33 @@ type innerHead struct {
 	d, b        int
 	gamma, beta []float32
 	tau         []float32
+	tauExp      bool // s_i = exp(τ_i)/i instead of max(0, 1/i + τ_i)
 }
 
-// scale returns s_i = max(0, 1/i + τ_i) for position pos = i−1, and whether it is positive.
-func (h *innerHead) scale(pos int) (float32, bool) {
-	s := 1/float32(pos+1) + h.tau[pos]
-	return max(0, s), s > 0
+// scale returns s_i for position pos = i−1 and ∂s_i/∂τ_i: the official
+// s_i = max(0, 1/i + τ_i) (∂ = 1 where positive, 0 where clamped), or with
+// tauExp s_i = exp(τ_i)/i, which no τ can make 0 (∂ = s_i).
+func (h *innerHead) scale(pos int) (s, ds float32) {
+	if h.tauExp {
+		s = float32(math.Exp(float64(h.tau[pos]))) / float32(pos+1)
+		return s, s
+	}
+	s = 1/float32(pos+1) + h.tau[pos]
+	if s <= 0 {
+		return 0, 0
+	}
+	return s, 1
+}
+
+// clampTau is τ' with max(0, 1/i + τ'_i) = exp(τ_i)/i: the exp
+// parametrisation in the official clamp form that ttt.Head (and the WGSL
+// stream kernel) compute.
+func clampTau(tau []float32) []float32 {
+	out := make([]float32, len(tau))
+	for i, t := range tau {
+		out[i] = float32(math.Exp(float64(t)))/float32(i+1) - 1/float32(i+1)
+	}
+	return out
 }
 
 // innerWork holds one mini-batch's temporaries, sized for b tokens.
@@ -175,9 +200,8 @@ func (h *innerHead) backward(w *innerWork, g *innerGrads, dW, dc, W, c, Q, K, V,
 		dlr[j] += de[j] * sn
 	}
 	for i := 0; i < n; i++ {
-		if _, pos := h.scale(i); pos {
-			g.tau[i] += dsv[i]
-		}
+		_, ds := h.scale(i)
+		g.tau[i] += dsv[i] * ds
 	}
 	// G = LNL2Grad(Zk, V − K).
 	dZk, dT := w.dZk[:n*d], w.dT[:n*d]

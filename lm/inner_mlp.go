@@ -234,9 +234,8 @@ func (hd *innerHead) backwardMLP(w *mlpWork, g *innerGrads, dst, st mlpState, Q,
 		dlr[j] += de[j] * sn
 	}
 	for i := 0; i < n; i++ {
-		if _, pos := hd.scale(i); pos {
-			g.tau[i] += ds[i]
-		}
+		_, dsdt := hd.scale(i)
+		g.tau[i] += ds[i] * dsdt
 	}
 	// G1 = P1 ⊙ gelu′(Z1), P1 = G2 W2ᵀ.
 	dZ1 := w.dZ1[:n*h]

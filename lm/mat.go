@@ -1,8 +1,10 @@
 package lm
 
 // Dense float32 kernels, row-major. dst comes first; the caller allocates.
-// Loops run i-p-j so the inner loop streams a row of b: the Go compiler does
-// not vectorise, and this order keeps the hot loop free of strided loads.
+// Loops run i-p-j so the inner loop is an axpy over a row of b, and every
+// matmul ends in axpy or dot: the Go compiler does not vectorise, so those
+// two have SIMD versions (mat_simd.go, GOEXPERIMENT=simd on amd64) that give
+// the same bits as the portable ones here (axpyGeneric, dotGeneric).
 
 // mm writes dst [n,m] = a [n,k] @ b [k,m].
 func mm(dst, a, b []float32, n, k, m int) {
@@ -18,10 +20,7 @@ func mmAcc(dst, a, b []float32, n, k, m int) {
 			if av == 0 {
 				continue
 			}
-			row := b[p*m : (p+1)*m]
-			for j, bv := range row {
-				out[j] += av * bv
-			}
+			axpy(out, av, b[p*m:(p+1)*m])
 		}
 	}
 }
@@ -34,10 +33,7 @@ func mmTA(dst, a, b []float32, n, k, m int) {
 			if av == 0 {
 				continue
 			}
-			out := dst[p*m : (p+1)*m]
-			for j, bv := range brow {
-				out[j] += av * bv
-			}
+			axpy(dst[p*m:(p+1)*m], av, brow)
 		}
 	}
 }
@@ -53,24 +49,36 @@ func mmTB(dst, a, b []float32, n, k, m int) {
 	}
 }
 
-func dot(a, b []float32) float32 {
-	var s0, s1, s2, s3 float32
+// dotGeneric is Σ a[i] b[i] in eight running sums, lane l taking every
+// i ≡ l mod 8 (the tail goes to lane 0), added in a fixed tree: the order
+// an 8-wide SIMD accumulator sums in, so both give the same bits.
+func dotGeneric(a, b []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	b = b[:len(a)]
 	i := 0
-	for ; i+4 <= len(a); i += 4 {
+	for ; i+8 <= len(a); i += 8 {
 		s0 += a[i] * b[i]
 		s1 += a[i+1] * b[i+1]
 		s2 += a[i+2] * b[i+2]
 		s3 += a[i+3] * b[i+3]
+		s4 += a[i+4] * b[i+4]
+		s5 += a[i+5] * b[i+5]
+		s6 += a[i+6] * b[i+6]
+		s7 += a[i+7] * b[i+7]
 	}
 	for ; i < len(a); i++ {
 		s0 += a[i] * b[i]
 	}
-	return (s0 + s1) + (s2 + s3)
+	return reduce8(s0, s1, s2, s3, s4, s5, s6, s7)
 }
 
-// axpy does y += α x.
-func axpy(y []float32, alpha float32, x []float32) {
+// reduce8 adds eight lanes in the tree both dots use.
+func reduce8(s0, s1, s2, s3, s4, s5, s6, s7 float32) float32 {
+	return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))
+}
+
+// axpyGeneric does y += α x.
+func axpyGeneric(y []float32, alpha float32, x []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] += alpha * v

@@ -26,6 +26,7 @@ type blockCache struct {
 	rC        []float32 // [T] its reciprocal RMS
 	xIn, a1   []float32 // [T,D] block input, RMSNorm(xIn)
 	r1, r2    []float32 // [T] reciprocal RMS
+	S         []float32 // [T,D] ShareQK: s = a1 θ_QK, the convs' input
 	Q, K, V   []float32 // [H,T,d] head views after RoPE
 	sig, lr   []float32 // [H,T] TTT η gate σ(·) and lr_t
 	Ws        []float32 // [H, mini-batches, state] TTT inner weights at each mini-batch start
@@ -74,6 +75,9 @@ func newWork(c Config) *work {
 			Zh: f(H * T * d), Z: f(T * D), Zn: f(T * D), xMid: f(T * D), a2: f(T * D), hg: f(T * F), hu: f(T * F), m: f(T * F)}
 		if c.PreConv {
 			b.xConv, b.aC, b.rC = f(T*D), f(T*D), f(T)
+		}
+		if c.ShareQK {
+			b.S = f(T * D)
 		}
 		switch c.Mixer {
 		case TTTLinear, TTTMLP:
@@ -150,8 +154,14 @@ func (m *Model) mixerForward(w *work, b *blockCache, bp *BlockParams, T int) {
 	c := m.Config
 	D, H, d := c.D, c.H, c.HeadSize()
 	Pq, Pk, Pv := w.dPq[:T*D], w.dPk[:T*D], w.dPv[:T*D] // borrowed: the backward overwrites them
-	mm(Pq, b.a1, bp.ThetaQ, T, D, D)                    // XQ = a1 θ_Q     [T,D] @ [D,D] -> [T,D]
-	mm(Pk, b.a1, bp.ThetaK, T, D, D)
+	if c.ShareQK {
+		mm(b.S, b.a1, bp.ThetaQ, T, D, D)                   // s = a1 θ_QK     [T,D] @ [D,D] -> [T,D]
+		ttt.CausalConv(Pq, b.S, bp.ConvQW, bp.ConvQB, T, D) // XQ = conv_q(s)  [T,D] ⊛ [4,D] -> [T,D]
+		ttt.CausalConv(Pk, b.S, bp.ConvKW, bp.ConvKB, T, D) // XK = conv_k(s)
+	} else {
+		mm(Pq, b.a1, bp.ThetaQ, T, D, D) // XQ = a1 θ_Q     [T,D] @ [D,D] -> [T,D]
+		mm(Pk, b.a1, bp.ThetaK, T, D, D)
+	}
 	mm(Pv, b.a1, bp.ThetaV, T, D, D)
 	if per := c.ropePeriod(); per > 0 {
 		ttt.RoPE(Pq, T, H, d, per, c.RopeTheta)
@@ -191,7 +201,7 @@ func (m *Model) mixerForward(w *work, b *blockCache, bp *BlockParams, T int) {
 // head returns head h's inner settings.
 func (m *Model) head(bp *BlockParams, h int) *innerHead {
 	d := m.Config.HeadSize()
-	return &innerHead{d: d, b: m.Config.B, gamma: bp.Gamma[h*d : (h+1)*d], beta: bp.Beta[h*d : (h+1)*d], tau: bp.Tau}
+	return &innerHead{d: d, b: m.Config.B, gamma: bp.Gamma[h*d : (h+1)*d], beta: bp.Beta[h*d : (h+1)*d], tau: bp.Tau, tauExp: m.Config.TauExp}
 }
 
 // tttHeadForward computes head h's η gate and runs its inner loop mini-batch

@@ -12,7 +12,7 @@ import (
 // the test where it is not installed unless TTT_REQUIRE_DATA=1 (make test).
 func readValidation(t *testing.T) []int {
 	t.Helper()
-	path := filepath.Join("..", "..", DataPath)
+	path := filepath.Join("..", DataPath) // the repository root, from lm/
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("TTT_REQUIRE_DATA") == "1" {
 			t.Fatalf("TTT_REQUIRE_DATA=1 but the training text is missing: %v (npm ci installs it)", err)
@@ -89,3 +89,42 @@ func TestPretrainedStreams(t *testing.T) {
 		t.Fatalf("stream vs forward: maxdiff = %g, want ≤ %g", worst, streamTol)
 	}
 }
+
+// TestPretrainedLearnsInContext: the committed model's W moves away from
+// W0 as it reads and keeps moving across mini-batches (the weights before
+// issue 11 had learnt τ so that W snapped back to W0 every b characters:
+// ‖W − W0‖ was exactly 0 at 16, 32 and 64), and an English passage it never
+// saw costs less the second time it is read (P + "\n" + P) by at least
+// pretrainedCopyGain nats a character, as the model card records.
+func TestPretrainedLearnsInContext(t *testing.T) {
+	m, err := Pretrained()
+	if err != nil {
+		t.Fatal(err)
+	}
+	passages, err := Passages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift, err := WeightDrift(m, passages[0], []int{16, 32, 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mean ‖W − W0‖ after 16, 32, 64 characters: %.4f", drift)
+	if !(drift[0] > 0 && drift[1] > drift[0] && drift[2] > drift[1]) {
+		t.Errorf("mean ‖W − W0‖ after 16, 32, 64 characters = %v, want positive and growing", drift)
+	}
+	ce, err := EvaluateCopy(m, passages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d passages read twice: %.4f nats/char the first time, %.4f the second (gain %.4f)", ce.Segments, ce.First, ce.Second, ce.Gain())
+	if ce.Gain() < pretrainedCopyGain {
+		t.Errorf("second reading gain %.4f nats/char, want ≥ %g", ce.Gain(), pretrainedCopyGain)
+	}
+}
+
+// pretrainedCopyGain is the least second-reading gain the test accepts: the
+// committed weights measure 0.0453 nats/char on the six passages (the model
+// card), a tenth of issue 11's goal of 0.3; the test keeps them from
+// getting worse, it does not claim the goal.
+const pretrainedCopyGain = 0.04

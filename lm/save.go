@@ -51,6 +51,13 @@ func modelFrom(tensors map[string]*Tensor, meta map[string]string, prefix string
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("safetensors: config: %v", err)
 	}
+	// The file's tensors are bounded by its size, the config's are not: check
+	// every shape the config implies against the file before allocating them.
+	for _, s := range layout(c, &Params{}) {
+		if _, err := source(tensors, prefix+s.name, s.shape); err != nil {
+			return nil, fmt.Errorf("%v: the __metadata__ config does not match the file", err)
+		}
+	}
 	p := NewParams(c)
 	if err := fill(p, tensors, prefix); err != nil {
 		return nil, err
@@ -58,15 +65,24 @@ func modelFrom(tensors map[string]*Tensor, meta map[string]string, prefix string
 	return &Model{Config: c, Params: p}, nil
 }
 
+// source returns the tensor called name, checking that it has the shape.
+func source(tensors map[string]*Tensor, name string, shape []int) (*Tensor, error) {
+	src, ok := tensors[name]
+	if !ok {
+		return nil, fmt.Errorf("safetensors: tensor %q is missing", name)
+	}
+	if !slices.Equal(src.Shape, shape) {
+		return nil, fmt.Errorf("safetensors: tensor %q has shape %v, want %v", name, src.Shape, shape)
+	}
+	return src, nil
+}
+
 // fill copies tensors named prefix+name into p, checking every shape and value.
 func fill(p *Params, tensors map[string]*Tensor, prefix string) error {
 	for _, t := range p.Tensors {
-		src, ok := tensors[prefix+t.Name]
-		if !ok {
-			return fmt.Errorf("safetensors: tensor %q is missing", prefix+t.Name)
-		}
-		if !slices.Equal(src.Shape, t.Shape) {
-			return fmt.Errorf("safetensors: tensor %q has shape %v, want %v", prefix+t.Name, src.Shape, t.Shape)
+		src, err := source(tensors, prefix+t.Name, t.Shape)
+		if err != nil {
+			return err
 		}
 		for _, v := range src.Data {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {

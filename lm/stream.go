@@ -86,6 +86,10 @@ type Stream struct {
 	// PreConv: each block's last ttt.ConvWidth−1 normed conv inputs, oldest
 	// first ([layer][(ttt.ConvWidth−1)·D]; zero history before the first token).
 	hist [][]float32
+	// ShareQK: each block's last ttt.ConvWidth−1 shared projections s, the
+	// history conv_q and conv_k read, and the current one ([D]).
+	qkHist [][]float32
+	s      []float32
 }
 
 // Step is what Stream.Step returns for one token.
@@ -107,11 +111,15 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 	}
 	D, H, d, F, V := c.D, c.H, c.HeadSize(), c.FFN, c.Vocab
 	f := func(n int) []float32 { return make([]float32, n) }
-	s := &Stream{m: m, prev: f(V), probs: f(V), x: f(D), a: f(D), q: f(D), k: f(D), v: f(D), z: f(D), y: f(D), lr: f(H), hg: f(F), hu: f(F), logits: f(V)}
+	s := &Stream{m: m, prev: f(V), probs: f(V), x: f(D), a: f(D), q: f(D), k: f(D), v: f(D), z: f(D), y: f(D), lr: f(H), hg: f(F), hu: f(F), logits: f(V), s: f(D)}
 	for l, bp := range m.Params.Blocks {
 		heads, W0 := make([]*ttt.Head, H), make([]*ttt.Weights, H)
+		tau := bp.Tau
+		if c.TauExp {
+			tau = clampTau(tau)
+		}
 		for h := 0; h < H; h++ {
-			heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: bp.Tau, Eps: normEps}
+			heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: tau, Eps: normEps}
 			state := make([]float32, c.stateSize())
 			m.initialState(state, bp, h)
 			if c.Mixer == TTTMLP {
@@ -131,6 +139,9 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 		s.inner = append(s.inner, make([]ttt.Losses, H))
 		if c.PreConv {
 			s.hist = append(s.hist, f((ttt.ConvWidth-1)*D))
+		}
+		if c.ShareQK {
+			s.qkHist = append(s.qkHist, f((ttt.ConvWidth-1)*D))
 		}
 	}
 	return s, nil
@@ -156,9 +167,8 @@ func (s *Stream) Step(token int) (Step, error) {
 			s.preConv(l, bp)
 		}
 		rmsNormForward(s.a, r[:], s.x, bp.Norm1, 1, D)
-		mm(s.q, s.a, bp.ThetaQ, 1, D, D) // [1,D] @ [D,D] -> [1,D]
-		mm(s.k, s.a, bp.ThetaK, 1, D, D)
-		mm(s.v, s.a, bp.ThetaV, 1, D, D)
+		s.projectQK(l, bp)
+		mm(s.v, s.a, bp.ThetaV, 1, D, D) // [1,D] @ [D,D] -> [1,D]
 		ropeToken(s.q, s.t, H, d, c.B, c.RopeTheta)
 		ropeToken(s.k, s.t, H, d, c.B, c.RopeTheta)
 		for h := 0; h < H; h++ {
@@ -187,28 +197,54 @@ func (s *Stream) Step(token int) (Step, error) {
 	return Step{Probs: s.probs, Loss: loss, Inner: s.inner}, nil
 }
 
-// preConv adds block l's pre_conv of the current token to s.x and shifts
-// the token's normed input into the history: out = bias + w[3] ⊙ s_t +
-// Σ_{j<3} w[j] ⊙ s[t−3+j], as ttt.CausalConv computes it.
+// preConv adds block l's pre_conv of the current token to s.x.
 func (s *Stream) preConv(l int, bp *BlockParams) {
-	D := s.m.Config.D
 	var r [1]float32
-	rmsNormForward(s.a, r[:], s.x, bp.ConvNorm, 1, D)
-	h := s.hist[l] // [ttt.ConvWidth−1, D]
-	copy(s.y, bp.ConvB)
+	rmsNormForward(s.a, r[:], s.x, bp.ConvNorm, 1, s.m.Config.D)
+	convStep(s.y, s.hist[l], s.a, bp.ConvW, bp.ConvB)
+	pushHistory(s.hist[l], s.a)
+	addTo(s.x, s.y)
+}
+
+// convStep is one token of ttt.CausalConv: y = bias + w[3] ⊙ cur +
+// Σ_{j<3} w[j] ⊙ hist[j], where hist [ttt.ConvWidth−1, D] holds the previous
+// inputs, oldest first.
+func convStep(y, hist, cur, w, bias []float32) {
+	D := len(cur)
+	copy(y, bias)
 	for j := 0; j < ttt.ConvWidth; j++ {
-		in := s.a
+		in := cur
 		if j < ttt.ConvWidth-1 {
-			in = h[j*D : (j+1)*D]
+			in = hist[j*D : (j+1)*D]
 		}
-		wj := bp.ConvW[j*D : (j+1)*D]
-		for m := range s.y {
-			s.y[m] += wj[m] * in[m]
+		wj := w[j*D : (j+1)*D]
+		for m := range y {
+			y[m] += wj[m] * in[m]
 		}
 	}
-	copy(h, h[D:])
-	copy(h[(ttt.ConvWidth-2)*D:], s.a)
-	addTo(s.x, s.y)
+}
+
+// pushHistory shifts cur into hist, dropping the oldest input.
+func pushHistory(hist, cur []float32) {
+	D := len(cur)
+	copy(hist, hist[D:])
+	copy(hist[(ttt.ConvWidth-2)*D:], cur)
+}
+
+// projectQK writes the current token's XQ, XK (before RoPE) into s.q, s.k
+// from the normed input s.a: θ_Q and θ_K, or with ShareQK s = a θ_QK
+// through conv_q and conv_k over block l's history of s.
+func (s *Stream) projectQK(l int, bp *BlockParams) {
+	D := s.m.Config.D
+	if !s.m.Config.ShareQK {
+		mm(s.q, s.a, bp.ThetaQ, 1, D, D) // [1,D] @ [D,D] -> [1,D]
+		mm(s.k, s.a, bp.ThetaK, 1, D, D)
+		return
+	}
+	mm(s.s, s.a, bp.ThetaQ, 1, D, D) // s = a θ_QK     [1,D] @ [D,D] -> [1,D]
+	convStep(s.q, s.qkHist[l], s.s, bp.ConvQW, bp.ConvQB)
+	convStep(s.k, s.qkHist[l], s.s, bp.ConvKW, bp.ConvKB)
+	pushHistory(s.qkHist[l], s.s)
 }
 
 // Pos is the number of tokens read so far.

@@ -17,20 +17,14 @@ const streamTol = 1e-4
 // forward's (dual form) next-token distribution and loss at every position,
 // across several mini-batches and a ragged end.
 func TestStreamEqualsForward(t *testing.T) {
-	for _, mixer := range []Mixer{TTTLinear, TTTMLP} {
-		for _, preConv := range []bool{false, true} {
-			name := string(mixer)
-			if preConv {
-				name += "+preconv"
-			}
-			t.Run(name, func(t *testing.T) { testStreamEqualsForward(t, mixer, preConv) })
-		}
+	for _, v := range []variant{{mixer: TTTLinear}, {mixer: TTTMLP}, {mixer: TTTLinear, preConv: true}, {mixer: TTTMLP, preConv: true}, {mixer: TTTLinear, shareQK: true},
+		{mixer: TTTLinear, preConv: true, shareQK: true, tauExp: true}, {mixer: TTTMLP, tauExp: true}} {
+		t.Run(v.String(), func(t *testing.T) { testStreamEqualsForward(t, v) })
 	}
 }
 
-func testStreamEqualsForward(t *testing.T, mixer Mixer, preConv bool) {
-	c := tinyConfig(mixer)
-	c.PreConv = preConv
+func testStreamEqualsForward(t *testing.T, v variant) {
+	c := v.config()
 	c.Context = 23
 	rng := rand.New(rand.NewPCG(5, 6))
 	m, _ := New(c, 9)
@@ -68,15 +62,16 @@ func testStreamEqualsForward(t *testing.T, mixer Mixer, preConv bool) {
 }
 
 // TestMixerEqualsLayer: the LM's TTT mixer computes what ttt.Layer.Forward
-// computes with the same parameters (Transformer backbone: no share_qk, no gate).
+// computes with the same parameters (no gate; separate θ_Q, θ_K or share_qk).
 func TestMixerEqualsLayer(t *testing.T) {
-	for _, mixer := range []Mixer{TTTLinear, TTTMLP} {
-		t.Run(string(mixer), func(t *testing.T) { testMixerEqualsLayer(t, mixer) })
+	for _, v := range []variant{{mixer: TTTLinear}, {mixer: TTTMLP}, {mixer: TTTLinear, shareQK: true}} {
+		t.Run(v.String(), func(t *testing.T) { testMixerEqualsLayer(t, v) })
 	}
 }
 
-func testMixerEqualsLayer(t *testing.T, mixer Mixer) {
-	c := tinyConfig(mixer)
+func testMixerEqualsLayer(t *testing.T, v variant) {
+	mixer := v.mixer
+	c := v.config()
 	c.Context = 19
 	rng := rand.New(rand.NewPCG(7, 8))
 	m, _ := New(c, 10)
@@ -90,7 +85,8 @@ func testMixerEqualsLayer(t *testing.T, mixer Mixer) {
 	}
 	layer := &ttt.Layer{Model: model, D: D, H: H, B: c.B, ThetaQ: bp.ThetaQ, ThetaK: bp.ThetaK, ThetaV: bp.ThetaV,
 		RopeTheta: c.RopeTheta, ThetaLR: bp.ThetaLR, BLR: bp.BLR, BaseLR: c.BaseLR, LRMult: 1, Tau: bp.Tau,
-		Gamma: bp.Gamma, Beta: bp.Beta, PostGamma: bp.PostGamma, PostBeta: bp.PostBeta, ThetaO: bp.ThetaO, Eps: normEps}
+		Gamma: bp.Gamma, Beta: bp.Beta, PostGamma: bp.PostGamma, PostBeta: bp.PostBeta, ThetaO: bp.ThetaO, Eps: normEps,
+		ShareQK: c.ShareQK, ConvQW: bp.ConvQW, ConvQB: bp.ConvQB, ConvKW: bp.ConvKW, ConvKB: bp.ConvKB}
 	for h := 0; h < H; h++ {
 		state := make([]float32, c.stateSize())
 		m.initialState(state, bp, h)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -30,6 +31,11 @@ type TrainConfig struct {
 	// loop's update across mini-batches off (s_b = max(0, 1/b + τ_b) = 0
 	// passes no gradient back, so once there it stays there).
 	FixedTau bool `json:",omitempty"`
+	// Random is the probability that a repeat window's segment is random
+	// lowercase letters rather than text (see window): a string no amount
+	// of training text predicts, so only copying it lowers the loss of its
+	// second reading.
+	Random float32 `json:",omitempty"`
 }
 
 // DefaultTrain is the setting the committed weights were trained with.
@@ -56,6 +62,8 @@ func (tc TrainConfig) Validate() error {
 		return fmt.Errorf("gradient clip %g: want ≥ 0", tc.Clip)
 	case !(tc.Repeat >= 0) || tc.Repeat > 1:
 		return fmt.Errorf("repeat probability %g: want 0..1", tc.Repeat)
+	case !(tc.Random >= 0) || tc.Random > 1:
+		return fmt.Errorf("random-segment probability %g: want 0..1", tc.Random)
 	}
 	return nil
 }
@@ -129,6 +137,9 @@ const minRepeat = 16
 // characters again and then by the text that follows the segment:
 //
 //	text[off : off+p+L] ++ text[off+p : off+p+L] ++ text[off+p+L : off+T+1−L]
+//
+// and with probability Random (of those) the segment, both times, is L
+// random lowercase letters instead of text[off+p : off+p+L].
 func (tr *Trainer) window(s, i, off int) []int {
 	T := tr.M.Config.Context
 	plain := tr.data[off : off+T+1]
@@ -141,7 +152,20 @@ func (tr *Trainer) window(s, i, off int) []int {
 	}
 	L := minRepeat + rng.IntN(T/2-minRepeat+1)
 	p := rng.IntN(T + 1 - 2*L + 1)
-	return repeatWindow(tr.seqs[i], tr.data[off:], p, L)
+	w := repeatWindow(tr.seqs[i], tr.data[off:], p, L)
+	if rng.Float32() < tr.TC.Random {
+		randomLetters(w[p:p+L], rng)
+		copy(w[p+L:p+2*L], w[p:p+L])
+	}
+	return w
+}
+
+// randomLetters fills dst with letters a–z drawn uniformly from rng.
+func randomLetters(dst []int, rng *rand.Rand) {
+	a := slices.Index(vocabRunes, 'a') // a–z are consecutive in Vocab
+	for i := range dst {
+		dst[i] = a + rng.IntN(26)
+	}
 }
 
 // repeatWindow fills dst (T+1 tokens) with text[:p+L], text[p:p+L] again,

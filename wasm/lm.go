@@ -32,8 +32,7 @@ type lmView struct {
 		th    *theme
 		w, h  int
 	}
-	fixed      float64 // the colour scale of W: the largest |W| seen this run
-	fixedFor   *demo.LMRun
+	scales     []float64 // [layer·H + head] each head's colour scale: its largest |W| seen this run
 	hits       []hit
 	hover      string
 	lastNotify time.Time
@@ -108,6 +107,9 @@ func (v *lmView) notify(f *demo.LMFrame, force bool) {
 	}
 	if len(f.Loss) > 0 {
 		m["bits_per_char"] = f.BitsPerChar
+	}
+	if f.Readings != nil {
+		m["readings"] = f.Readings
 	}
 	if f.Pos > 0 {
 		m["char"] = f.Text[f.Pos-1]

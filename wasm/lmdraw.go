@@ -33,13 +33,16 @@ func (v *lmView) draw(g *game, screen *ebiten.Image) {
 	screen.Fill(th.bg)
 	v.hits = v.hits[:0]
 	if f.Done == 0 {
-		v.fixed = 0
+		v.scales = v.scales[:0]
 	}
 	pad := g.px(10)
 	W, H := float64(g.w), float64(g.h)-g.inset
 	status := g.px(22)
 	y := pad
 	title := fmt.Sprintf("language model (%s): each character coloured by its loss −ln p, green = expected, red = a surprise", f.Model)
+	if rd := f.Readings; rd != nil {
+		title = fmt.Sprintf("a passage read twice: first reading %s nats/char (grey underline), second %s (cursor-colour underline) · colour = loss −ln p", lossText(rd.First), lossText(rd.Again))
+	}
 	g.tx.draw(screen, g.fit(title, g.px(12), W-2*pad), pad, y, g.px(12), th.muted, false)
 	y += g.px(18)
 	y += v.drawText(g, screen, pad, y, W-2*pad, math.Floor((H-y-status-pad)*0.36)) + g.px(10)
@@ -75,11 +78,23 @@ func (v *lmView) drawText(g *game, dst *ebiten.Image, x0, y0, w, h float64) floa
 	fs := g.px(14)
 	cw, lh := math.Ceil(g.tx.width("M", fs, false)*0.95), math.Ceil(fs*1.45)
 	cols := max(8, int(w/cw))
-	// Wrap: a newline or a full line starts the next.
+	// Wrap at spaces: a newline, a full line, or a word that does not fit
+	// what is left of the line starts the next (a word longer than a line
+	// is broken).
 	type cell struct{ i, row, col int }
 	cells := make([]cell, 0, len(f.Text))
 	row, col := 0, 0
+	gap := func(ch string) bool { return ch == " " || ch == "\n" }
 	for i, ch := range f.Text {
+		if col > 0 && !gap(ch) && (i == 0 || gap(f.Text[i-1])) {
+			n := 0
+			for n < cols && i+n < len(f.Text) && !gap(f.Text[i+n]) {
+				n++
+			}
+			if col+n > cols {
+				row, col = row+1, 0
+			}
+		}
 		if col >= cols {
 			row, col = row+1, 0
 		}
@@ -118,6 +133,14 @@ func (v *lmView) drawText(g *game, dst *ebiten.Image, x0, y0, w, h float64) floa
 		}
 		if ch != "" {
 			g.tx.draw(dst, ch, x+(cw-g.tx.width(ch, fs, false))/2, y+(lh-fs*1.3)/2, fs, fg, false)
+		}
+		if rd := f.Readings; rd != nil {
+			// The two readings of a passage read twice, underlined in two colours.
+			if c.i < rd.Len {
+				vector.DrawFilledRect(dst, float32(x), float32(y+lh-g.px(4)), float32(cw-1), float32(g.px(3)), th.w0, false)
+			} else if c.i >= rd.Second {
+				vector.DrawFilledRect(dst, float32(x), float32(y+lh-g.px(4)), float32(cw-1), float32(g.px(3)), th.cursor, false)
+			}
 		}
 		if c.i == f.Pos-1 {
 			vector.StrokeRect(dst, float32(x), float32(y), float32(cw-1), float32(lh-1), float32(g.px(2)), th.cursor, false)
@@ -204,12 +227,10 @@ func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) f
 	if len(f.W) == 0 || len(f.W[0]) == 0 {
 		return 0
 	}
-	var all []*ttt.Weights
-	for _, l := range f.W {
-		all = append(all, l...)
+	for len(v.scales) < len(f.W)*len(f.W[0]) {
+		v.scales = append(v.scales, 0)
 	}
-	v.fixed = max(v.fixed, maxAbs(all))
-	title := fmt.Sprintf("hidden states W after character %d: %d layers × %d heads, d = %d · scale ±%.3g (largest |W| so far)", f.Pos, f.Layers, f.H, f.D, v.fixed)
+	title := fmt.Sprintf("hidden states W after character %d: %d layers × %d heads, d = %d · each head its own scale ±(its largest |W| so far)", f.Pos, f.Layers, f.H, f.D)
 	g.tx.draw(dst, g.fit(title, g.px(12), w), x0, y0, g.px(12), th.muted, false)
 	y0 += g.px(18)
 	h -= g.px(18)
@@ -221,10 +242,12 @@ func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) f
 		for hd, wt := range layer {
 			px := x0 + float64(hd)*(d*cell+g.px(12))
 			py := y0 + float64(l)*(label+d*cell+g.px(8))
-			g.tx.draw(dst, g.fit(fmt.Sprintf("layer %d head %d", l+1, hd+1), g.px(12), d*cell), px, py, g.px(12), th.fg, true)
+			k := l*Hh + hd
+			v.scales[k] = max(v.scales[k], maxAbs([]*ttt.Weights{wt}))
+			g.tx.draw(dst, g.fit(fmt.Sprintf("layer %d head %d ±%.2g", l+1, hd+1, v.scales[k]), g.px(12), d*cell), px, py, g.px(12), th.fg, true)
 			py += label
 			m := mats(wt)[0]
-			img := g.heatImage(fmt.Sprintf("lm %d/%d", l, hd), m, v.fixed)
+			img := g.heatImage(fmt.Sprintf("lm %d/%d", l, hd), m, v.scales[k])
 			op := &ebiten.DrawImageOptions{}
 			op.GeoM.Scale(cell, cell)
 			op.GeoM.Translate(px, py)
@@ -280,4 +303,12 @@ func (v *lmView) drawLossChart(g *game, dst *ebiten.Image, x0, y0, w, h float64)
 		}
 		return v.charInfo(i+1) + fmt.Sprintf(" · smoothed %.3f", sm[i])
 	}})
+}
+
+// lossText is a reading's mean loss, or "…" before it is read.
+func lossText(l *float64) string {
+	if l == nil {
+		return "…"
+	}
+	return fmt.Sprintf("%.2f", *l)
 }

@@ -12,6 +12,9 @@
   const initial = new URLSearchParams(location.search);
   const presets = {
     moby: "Call me Ishmael. Some years ago—never mind how long precisely—having little or no money in my purse, and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.",
+    // A passage of lm/testdata/passages.txt (written for the model card,
+    // not from Moby-Dick), then a newline, then the same passage again.
+    twice: "The kettle on the stove began to sing just as the lamps came on across the valley, and the children ran in from the orchard.\nThe kettle on the stove began to sing just as the lamps came on across the valley, and the children ran in from the orchard.",
     repeat: "The whale rose from the deep sea. The captain watched it from the deck. The whale rose from the deep sea. The captain watched it from the deck.",
     names: "Queequeg and Starbuck and Stubb and Flask. Ahab! Queequeg and Starbuck and Stubb and Flask. Ahab!",
   };
@@ -23,6 +26,7 @@
     const e = $("lm-error") || $("error");
     if (!e) return;
     e.textContent = msg;
+    e.style.overflowWrap = "anywhere"; // a long message wraps instead of widening the page
     e.hidden = !msg;
   }
 
@@ -68,7 +72,7 @@
   window.tttOnLMFrame = (json) => {
     last = JSON.parse(json);
     const f = last;
-    const scrub = $("lm-scrub");
+    const scrub = $("lm-scrub") || (document.body.dataset.mode === "embed" ? $("scrub") : null);
     if (scrub && document.activeElement !== scrub) { scrub.max = String(f.total); scrub.value = String(f.t); }
     if ($("lm-scrub-out")) $("lm-scrub-out").textContent = `${f.t} / ${f.total}`;
     let s;
@@ -82,6 +86,11 @@
       s += ".";
       if (f.bits_per_char !== undefined) s += ` The whole text: ${f.bits_per_char.toFixed(3)} bits per character.`;
     }
+    const r = f.readings;
+    if (r && r.first_loss != null && r.second_loss != null) {
+      s += ` Read twice: the first reading cost ${r.first_loss.toFixed(2)} nats per character, the second ${r.second_loss.toFixed(2)}` +
+        (r.first_loss > r.second_loss ? ` (${(r.first_loss - r.second_loss).toFixed(2)} less: the TTT layers' W learnt the passage the first time).` : ` (no less: nothing learnt from the first reading carried over).`);
+    }
     s += f.backend === "cpu" ? ` Running on the CPU (${f.reason}).` : ` Running on WebGPU: ${f.adapter}.`;
     if (f.backend !== "cpu" && /fallback|swiftshader|llvmpipe/i.test(f.adapter)) s += " This is a software adapter: the CPU backend reads faster here.";
     const out = $("lm-summary") || $("summary");
@@ -94,7 +103,7 @@
     if (sw) sw.addEventListener("click", (e) => {
       const b = e.target.closest("button[data-mode]");
       if (!b) return;
-      if (b.dataset.mode === "lm") read(($("lm-text") && $("lm-text").value) || presets.repeat);
+      if (b.dataset.mode === "lm") read(($("lm-text") && $("lm-text").value) || presets.twice);
       else setMode("layer").catch((err) => show(err.message));
     });
     const preset = $("lm-preset");
@@ -107,11 +116,17 @@
     const be = $("lm-backend");
     if (be) { be.value = opts.backend; be.addEventListener("change", () => { opts.backend = be.value; read($("lm-text").value); }); }
     // Play moves the scrubber through the characters (the text is already
-    // read; each step shows that character's prediction and W).
+    // read; each step shows that character's prediction and W). The embed
+    // has no LM bar: in LM mode its Play, → and scrubber drive the LM.
+    const embed = document.body.dataset.mode === "embed";
     let timer = null;
-    const play = $("lm-play");
+    const play = $("lm-play") || (embed ? $("play") : null);
     const stop = () => { clearInterval(timer); timer = null; if (play) play.textContent = "Play"; };
-    if (play) play.addEventListener("click", () => {
+    // Listening on the document in the capture phase runs before the
+    // layer's own Play handler (page.js), which must not see the click.
+    if (play) document.addEventListener("click", (e) => {
+      if (mode !== "lm" || !e.target.closest || e.target.closest("button") !== play) return;
+      e.stopPropagation();
       if (timer || !last) { stop(); return; }
       let t = last.t >= last.total ? 0 : last.t;
       play.textContent = "Pause";
@@ -119,7 +134,21 @@
         if (mode !== "lm" || !last || t >= last.done) { stop(); return; }
         window.ttt.lmSeek(++t).catch(stop);
       }, 50);
-    });
+    }, true);
+    if (embed) {
+      const step = $("step");
+      if (step) step.addEventListener("click", (e) => {
+        if (mode !== "lm" || !last) return;
+        e.stopImmediatePropagation();
+        window.ttt.lmSeek(last.t + 1).catch((err) => show(err.message));
+      }, true);
+      const es = $("scrub");
+      if (es) es.addEventListener("input", (e) => {
+        if (mode !== "lm") return;
+        e.stopImmediatePropagation();
+        window.ttt.lmSeek(Number(es.value)).catch((err) => show(err.message));
+      }, true);
+    }
     const scrub = $("lm-scrub");
     if (scrub) scrub.addEventListener("input", () => window.ttt.lmSeek(Number(scrub.value)).catch((err) => show(err.message)));
     // In LM mode the arrow keys move through the characters, and the share
@@ -170,7 +199,7 @@
       }, true);
     }
     if (initial.get("mode") === "lm") {
-      window.ttt.ready.then(() => read(initial.get("lmtext") || initial.get("text") || presets.repeat)).catch(() => {});
+      window.ttt.ready.then(() => read(initial.get("lmtext") || initial.get("text") || presets.twice)).catch(() => {});
     } else {
       // A saved scenario (/s/{id}, /e/{id}) with an lm field.
       window.ttt.ready.then(() => {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,6 +39,7 @@ func train(args []string, stdout io.Writer) error {
 	clip := fs.Float64("clip", float64(dt.Clip), "gradient-norm clip (0: none)")
 	seed := fs.Uint64("seed", dt.Seed, "seed for initialisation and batches")
 	repeat := fs.Float64("repeat", float64(dt.Repeat), "probability that a training window holds a segment followed by its repeat (0: plain text)")
+	random := fs.Float64("random", float64(dt.Random), "probability that a repeated segment is random lowercase letters rather than text")
 	fixedTau := fs.Bool("fixed-tau", dt.FixedTau, "keep the TTT layer's τ at 0 (token scale exactly 1/i) instead of learning it")
 	baseLR := fs.Float64("base-lr", 0, "TTT inner base learning rate (0: the mixer's default)")
 	D := fs.Int("d", def.D, "model width D")
@@ -47,7 +49,16 @@ func train(args []string, stdout io.Writer) error {
 	mb := fs.Int("b", def.B, "TTT mini-batch size")
 	context := fs.Int("context", def.Context, "context length T")
 	preConv := fs.Bool("preconv", def.PreConv, "add the Mamba backbone's pre_conv to every block: x += CausalConv_k4(RMSNorm(x)) before the mixer")
+	shareQK := fs.Bool("shareqk", def.ShareQK, "the paper's ttt_linear Q/K path: one projection θ_QK, then conv_q (started at the current character) and conv_k (at the previous one)")
+	tauExp := fs.Bool("tau-exp", def.TauExp, "token scale s_i = exp(τ_i)/i, which cannot reach 0, instead of the official max(0, 1/i + τ_i)")
+	initW0 := fs.Float64("init-w0", float64(def.InitW0), "std of TTT-Linear W0's initialisation, and no weight decay on W0 (0: 0.02 and decay, like every matrix)")
 	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fmt.Fprintln(stdout, "usage: ttt train [flags]   (or: ttt train -eval FILE)")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -73,14 +84,28 @@ func train(args []string, stdout io.Writer) error {
 			return err
 		}
 		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
-		c.D, c.H, c.Layers, c.FFN, c.B, c.Context, c.PreConv = *D, *heads, *layers, *ffn, *mb, *context, *preConv
+		c.D, c.H, c.Layers, c.FFN, c.B, c.Context = *D, *heads, *layers, *ffn, *mb, *context
+		// The Q/K path, τ and W0 flags default to the TTT-Linear model's;
+		// another mixer keeps its own defaults unless they are given.
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "preconv":
+				c.PreConv = *preConv
+			case "shareqk":
+				c.ShareQK = *shareQK
+			case "tau-exp":
+				c.TauExp = *tauExp
+			case "init-w0":
+				c.InitW0 = float32(*initW0)
+			}
+		})
 		if *baseLR != 0 {
 			c.BaseLR = float32(*baseLR)
 		}
 		if m, err = lm.New(c, *seed); err != nil {
 			return err
 		}
-		tc = lm.TrainConfig{Steps: *steps, Batch: *batch, LR: float32(*lr), MinLR: float32(*minLR), Warmup: *warmup, WeightDecay: float32(*wd), Clip: float32(*clip), Seed: *seed, Repeat: float32(*repeat), FixedTau: *fixedTau}
+		tc = lm.TrainConfig{Steps: *steps, Batch: *batch, LR: float32(*lr), MinLR: float32(*minLR), Warmup: *warmup, WeightDecay: float32(*wd), Clip: float32(*clip), Seed: *seed, Repeat: float32(*repeat), Random: float32(*random), FixedTau: *fixedTau}
 		if err := tc.Validate(); err != nil {
 			return err
 		}
@@ -134,11 +159,9 @@ func train(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := lm.EvaluateRepeat(tr.M, valSet, *valWindows, 0)
-	if err != nil {
+	if err := report(stdout, tr.M, ev, valSet, *valWindows); err != nil {
 		return err
 	}
-	report(stdout, ev, rep)
 	if *out != "" {
 		tcj, _ := json.Marshal(tc)
 		meta := map[string]string{
@@ -176,17 +199,18 @@ func evalWeights(path, data string, windows int, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := lm.EvaluateRepeat(m, val, windows, 0)
-	if err != nil {
-		return err
-	}
-	report(stdout, ev, rep)
-	return nil
+	return report(stdout, m, ev, val, windows)
 }
 
+// copySegments is the number and length of the random strings the report
+// reads twice.
+const copySegments, copyLen = 32, 64
+
 // report prints the validation loss, the loss against position in the
-// context in log-spaced buckets, and the loss on a segment read twice.
-func report(w io.Writer, ev *lm.Eval, rep *lm.RepeatEval) {
+// context in log-spaced buckets, the loss on text read twice (validation
+// segments, random strings, the held-out English passages) and, for
+// TTT-Linear, how far W has moved from W0.
+func report(w io.Writer, m *lm.Model, ev *lm.Eval, val []int, windows int) error {
 	fmt.Fprintf(w, "validation: %.4f nats/char, %.4f bits/char (%d windows)\n", ev.Loss, ev.BPC, ev.Windows)
 	fmt.Fprintf(w, "loss by position (nats/char):")
 	for lo := 0; lo < len(ev.ByPos); {
@@ -202,7 +226,42 @@ func report(w io.Writer, ev *lm.Eval, rep *lm.RepeatEval) {
 		lo = hi
 	}
 	fmt.Fprintln(w)
+	rep, err := lm.EvaluateRepeat(m, val, windows, 0)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "repeat (%d validation segments of %d characters, each read twice): %.4f nats/char the first time, %.4f the second\n", rep.Windows, rep.L, rep.First, rep.Second)
+	passages, err := lm.Passages()
+	if err != nil {
+		return err
+	}
+	L := min(copyLen, m.Config.Context/2)
+	for _, c := range []struct {
+		name string
+		segs [][]int
+	}{{fmt.Sprintf("%d random strings of %d letters", copySegments, L), lm.RandomSegments(copySegments, L, 1)}, {fmt.Sprintf("%d English passages not in the training text", len(passages)), passages}} {
+		if slices.ContainsFunc(c.segs, func(p []int) bool { return 2*len(p) > m.Config.Context }) {
+			continue // P + "\n" + P does not fit the context
+		}
+		ce, err := lm.EvaluateCopy(m, c.segs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "read twice, P + \"\\n\" + P, %s: %.4f nats/char the first time, %.4f the second (gain %.4f)\n", c.name, ce.First, ce.Second, ce.Gain())
+	}
+	if m.Config.Mixer == lm.TTTLinear {
+		at := []int{16, 32, 64}
+		drift, err := lm.WeightDrift(m, passages[0], at)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "mean ‖W − W0‖ over heads, reading the first passage:")
+		for i, n := range at {
+			fmt.Fprintf(w, "  after %d %.4f", n, drift[i])
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
 }
 
 // writeFile writes through a temporary file and renames it, so an

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"tttexplainer/lm"
 )
 
 // trainText is a small training text for the command's tests, so they do
@@ -57,6 +62,20 @@ func TestTrainBadInput(t *testing.T) {
 	}
 	whole, _ := os.ReadFile(w)
 	truncated := writeTemp(t, "truncated.safetensors", whole[:len(whole)-10])
+	tensors, meta, err := lm.ReadSafetensors(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta["config"] = strings.Replace(meta["config"], `"D":16`, `"D":1024`, 1)
+	var named []*lm.Tensor
+	for _, name := range slices.Sorted(maps.Keys(tensors)) {
+		named = append(named, tensors[name])
+	}
+	var huge bytes.Buffer
+	if err := lm.WriteSafetensors(&huge, named, meta); err != nil {
+		t.Fatal(err)
+	}
+	claims := writeTemp(t, "claims.safetensors", huge.Bytes())
 	for _, c := range []struct {
 		args []string
 		want string
@@ -78,6 +97,7 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"train", "-eval", short, "-data", data}, "too short"},
 		{[]string{"train", "-eval", corrupt, "-data", data}, "header"},
 		{[]string{"train", "-eval", truncated, "-data", data}, "data_offsets"},
+		{[]string{"train", "-eval", claims, "-data", data}, `tensor "embed" has shape [83 16], want [83 1024]`},
 		{[]string{"train", "-eval", filepath.Join(dir, "none.safetensors")}, "weights"},
 	} {
 		stdout, stderr, code := runMain(t, c.args...)
@@ -85,5 +105,13 @@ func TestTrainBadInput(t *testing.T) {
 		if code != 1 || len(lines) != 1 || !strings.Contains(stderr, c.want) || !strings.HasPrefix(stderr, "ttt train: ") || stdout != "" {
 			t.Errorf("ttt %s: exit %d, stderr %q, stdout %q; want exit 1 and one line containing %q", strings.Join(c.args, " "), code, stderr, stdout, c.want)
 		}
+	}
+}
+
+// TestTrainHelp: -h prints the flags on stdout and exits 0, like the other commands.
+func TestTrainHelp(t *testing.T) {
+	stdout, stderr, code := runMain(t, "train", "-h")
+	if code != 0 || !strings.Contains(stdout, "-shareqk") || !strings.Contains(stdout, "-steps") || stderr != "" {
+		t.Errorf("ttt train -h: exit %d, stdout %q, stderr %q; want exit 0 and the flags on stdout", code, stdout, stderr)
 	}
 }
