@@ -25,12 +25,12 @@ type CPU struct{ ttt.CPU }
 
 // NewStream starts a CPUStream.
 func (CPU) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
-	return NewCPUStream(heads, W0), nil
+	return lm.NewCPUStream(heads, W0), nil
 }
 
 // NewOptStream starts a CPUStream with an inner optimiser.
 func (CPU) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (lm.HeadStream, error) {
-	return NewCPUOptStream(heads, W0, o)
+	return lm.NewCPUOptStream(heads, W0, o)
 }
 
 // Adapter is empty: the CPU backend is this page's own WebAssembly.

@@ -88,8 +88,8 @@ func (h *lmHeads) Close() {
 
 // replay runs the logged tokens [from, to) through a CPU stream that starts
 // at the boundary W of from (a multiple of b).
-func (h *lmHeads) replay(from, to int) *CPUStream {
-	st := NewCPUStream(h.heads, h.boundaries[from/h.b])
+func (h *lmHeads) replay(from, to int) *lm.CPUStream {
+	st := lm.NewCPUStream(h.heads, h.boundaries[from/h.b])
 	H, d := h.H, h.d
 	z, L := make([]float32, H*d), make([]ttt.Losses, H)
 	for t := from; t < to; t++ {

@@ -154,11 +154,7 @@ func (ls *LMSession) Do(f func(r *LMRun) error) error {
 func (ls *LMSession) do(f func() error) error {
 	return ls.ss.Do(func() error {
 		err := f()
-		if err != nil {
-			ls.err = err.Error()
-		} else {
-			ls.err = ""
-		}
+		ls.err = errText(err)
 		ls.publish()
 		return err
 	})

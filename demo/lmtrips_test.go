@@ -18,11 +18,11 @@ type counting struct {
 
 func (c counting) Name() string { return "webgpu" }
 func (c counting) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
-	return countingStream{NewCPUStream(heads, W0), c.trips}, nil
+	return countingStream{lm.NewCPUStream(heads, W0), c.trips}, nil
 }
 
 type countingStream struct {
-	*CPUStream
+	*lm.CPUStream
 	trips *int
 }
 

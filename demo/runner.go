@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"tttexplainer/lm"
 	"tttexplainer/scenario"
 	"tttexplainer/ttt"
 )
@@ -426,7 +427,7 @@ func (r *Runner) WeightsAt(p int) ([]*ttt.Weights, error) {
 	for h, hi := range r.Views.Heads {
 		heads[h] = hi.Head
 	}
-	st, err := NewCPUOptStream(heads, r.snaps[s], r.Opt)
+	st, err := lm.NewCPUOptStream(heads, r.snaps[s], r.Opt)
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func TestScrubRecomputes(t *testing.T) {
 		for h, hi := range r.Views.Heads {
 			heads[h] = hi.Head
 		}
-		st := NewCPUStream(heads, r.W0)
+		st := lm.NewCPUStream(heads, r.W0)
 		if err := catchUp(newStreamEngine("cpu", r.Views, st), 0, p, r.Views); err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ var errLost = errors.New("device lost (test)")
 
 func (f failing) Name() string { return "webgpu" }
 func (f failing) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
-	return failingStream{NewCPUStream(heads, W0), f.left, f.panics}, nil
+	return failingStream{lm.NewCPUStream(heads, W0), f.left, f.panics}, nil
 }
 func (f failing) Run(form ttt.Form, heads []ttt.HeadInput) ([]*ttt.Result, error) {
 	if *f.left--; *f.left < 0 {
@@ -211,7 +211,7 @@ func (f failing) Run(form ttt.Form, heads []ttt.HeadInput) ([]*ttt.Result, error
 }
 
 type failingStream struct {
-	*CPUStream
+	*lm.CPUStream
 	left   *int
 	panics bool
 }

@@ -435,11 +435,7 @@ func (ss *Session) Do(f func() error) error {
 	done := make(chan error, 1)
 	ss.cmds <- func() {
 		err := f()
-		if err != nil {
-			ss.err = err.Error()
-		} else {
-			ss.err = ""
-		}
+		ss.err = errText(err)
 		// The caller's next read of Frame sees what it asked for.
 		ss.publish()
 		done <- err
@@ -564,4 +560,12 @@ func (ss *Session) CompareOptimizers(backend string, n int, withZ bool) (*Compar
 		return err
 	})
 	return out, err
+}
+
+// errText is what the page shows of an error: nothing for none.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

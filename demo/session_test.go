@@ -21,16 +21,16 @@ type gated struct {
 func (g gated) Name() string    { return "webgpu" }
 func (g gated) Adapter() string { return "gated CPU (test)" }
 func (g gated) NewStream(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
-	return gatedStream{NewCPUStream(heads, W0), g}, nil
+	return gatedStream{lm.NewCPUStream(heads, W0), g}, nil
 }
 
 type gatedStream struct {
-	*CPUStream
+	*lm.CPUStream
 	g gated
 }
 
 func (s gatedStream) Steps(Z [][]float32, L [][]ttt.Losses, seqs []*ttt.Seq, withW bool) ([]*ttt.Weights, error) {
-	s.g.entered <- s.CPUStream.st[0].Pos()
+	s.g.entered <- s.CPUStream.Pos()
 	<-s.g.release
 	return s.CPUStream.Steps(Z, L, seqs, withW)
 }

@@ -61,13 +61,7 @@ var smallParams = map[string]string{
 func TestExperiments(t *testing.T) {
 	srv := servePage(t)
 	ctx := browser(t, true)
-	r := open(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
-	if r.Backend != "webgpu" {
-		if requireGPU() {
-			t.Fatalf("ttt.ready reports backend %q (%s), want webgpu", r.Backend, r.Reason)
-		}
-		t.Skipf("no WebGPU adapter in this browser: %s", r.GPUMessage)
-	}
+	openWebGPU(t, ctx, srv.URL+"/?autoplay=0&backend=gpu")
 	t.Run("api", func(t *testing.T) {
 		// The panel's list is the Go registry's, texts and defaults included.
 		info := eval[[]struct {

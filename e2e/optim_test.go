@@ -66,13 +66,7 @@ func within(got, want float64) bool {
 func TestOptimPage(t *testing.T) {
 	srv := servePage(t)
 	ctx := browser(t, true)
-	r := open(t, ctx, srv.URL+"/?autoplay=0&b=4&backend=gpu")
-	if r.Backend != "webgpu" {
-		if requireGPU() {
-			t.Fatalf("ttt.ready reports backend %q (%s), want webgpu", r.Backend, r.Reason)
-		}
-		t.Skipf("no WebGPU adapter in this browser: %s", r.GPUMessage)
-	}
+	openWebGPU(t, ctx, srv.URL+"/?autoplay=0&b=4&backend=gpu")
 	base := scenario.Default()
 	base.B = 4
 	settings := demo.CompareSettings(base)

@@ -207,6 +207,20 @@ func open(t *testing.T, ctx context.Context, url string) readyInfo {
 	return r
 }
 
+// openWebGPU opens url, which asks for the gpu backend, and skips the test
+// when the browser has no WebGPU adapter (fails under TTT_REQUIRE_GPU=1).
+func openWebGPU(t *testing.T, ctx context.Context, url string) readyInfo {
+	t.Helper()
+	r := open(t, ctx, url)
+	if r.Backend != "webgpu" {
+		if requireGPU() {
+			t.Fatalf("ttt.ready reports backend %q (%s), want webgpu", r.Backend, r.Reason)
+		}
+		t.Skipf("no WebGPU adapter in this browser: %s", r.GPUMessage)
+	}
+	return r
+}
+
 func state(t *testing.T, ctx context.Context) pageState {
 	t.Helper()
 	return eval[pageState](t, ctx, `ttt.state()`)

@@ -15,12 +15,6 @@ import (
 // linear against quadratic time per sequence, measured. T doubles from
 // spec.MinT to spec.MaxT; a T the device refuses ends the curve and says why.
 
-func init() {
-	register("cost", "Cost against context",
-		"Time per token as the context T doubles. TTT's state is d×d whatever T is, so its work per token is one mini-batch's share, the same at every T (time per sequence ∝ T); causal softmax attention looks at every earlier token, so its work per token grows with T (∝ T² per sequence). The table counts the work (mini-batches, query–key pairs) beside the times. Log–log axes: the fitted exponents are in the summary.",
-		(*exp).cost)
-}
-
 func (x *exp) cost() error {
 	d, b := x.spec.D, x.spec.B
 	att, err := x.attention()
@@ -120,4 +114,10 @@ func slope(x, y []float64) float64 {
 		den += (x[i] - mx) * (x[i] - mx)
 	}
 	return num / den
+}
+
+func init() {
+	register("cost", "Cost against context",
+		"Time per token as the context T doubles. TTT's state is d×d whatever T is, so its work per token is one mini-batch's share, the same at every T (time per sequence ∝ T); causal softmax attention looks at every earlier token, so its work per token grows with T (∝ T² per sequence). The table counts the work (mini-batches, query–key pairs) beside the times. Log–log axes: the fitted exponents are in the summary.",
+		(*exp).cost)
 }

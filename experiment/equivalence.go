@@ -29,12 +29,6 @@ var ablationPath = []ablationStep{
 	{label: "+ Mamba backbone: causal convs on q, k and an output gate", w0: true, ln: true, minibatch: true, eta: true, mb: true},
 }
 
-func init() {
-	register("equivalence", "Equivalences and the ablation path",
-		"Strip TTT-Linear bare (f(k) = kW, no bias, LayerNorm or residual, W0 = 0, η = 1) and run batch GD over the whole sequence: its outputs are causal linear attention's, to float32 rounding (first table). With b = 1 the same learner is the delta rule, and the Nadaraya–Watson learner is softmax attention. The ablation path then adds the paper's toggles one at a time: look at how far each moves the output from linear attention.",
-		(*exp).equivalence)
-}
-
 func (x *exp) equivalence() error {
 	T, d := x.spec.T, x.spec.D
 	x.total = 3 + len(ablationPath)
@@ -213,4 +207,10 @@ func maxAbs(v []float32) float64 {
 		m = max(m, math.Abs(float64(x)))
 	}
 	return m
+}
+
+func init() {
+	register("equivalence", "Equivalences and the ablation path",
+		"Strip TTT-Linear bare (f(k) = kW, no bias, LayerNorm or residual, W0 = 0, η = 1) and run batch GD over the whole sequence: its outputs are causal linear attention's, to float32 rounding (first table). With b = 1 the same learner is the delta rule, and the Nadaraya–Watson learner is softmax attention. The ablation path then adds the paper's toggles one at a time: look at how far each moves the output from linear attention.",
+		(*exp).equivalence)
 }

@@ -64,6 +64,16 @@ func table(t *testing.T, r *Result, prefix string) *Table {
 	return nil
 }
 
+// tableOf is table, with rows rows (what says what they are).
+func tableOf(t *testing.T, r *Result, prefix string, rows int, what string) *Table {
+	t.Helper()
+	tab := table(t, r, prefix)
+	if len(tab.Rows) != rows {
+		t.Fatalf("%s: %d rows, want %d (%s)", prefix, len(tab.Rows), rows, what)
+	}
+	return tab
+}
+
 // checkExperiments runs every experiment on a device and checks the claims.
 func checkExperiments(t *testing.T, dev demo.Device) {
 	t.Run("equivalence", func(t *testing.T) {
@@ -73,10 +83,7 @@ func checkExperiments(t *testing.T, dev demo.Device) {
 				t.Errorf("%s = %v, want ≤ 1e-4", k, v)
 			}
 		}
-		abl := table(t, r, "ablation")
-		if len(abl.Rows) != len(ablationPath) {
-			t.Fatalf("%d ablation rows, want %d", len(abl.Rows), len(ablationPath))
-		}
+		abl := tableOf(t, r, "ablation", len(ablationPath), "one per step of the path")
 		for i, row := range abl.Rows {
 			if i > 0 && row[2] < 1e-3 {
 				t.Errorf("ablation step %q changed the output by %v: the toggle did nothing", abl.Labels[i], row[2])
@@ -92,10 +99,7 @@ func checkExperiments(t *testing.T, dev demo.Device) {
 	t.Run("lanes", func(t *testing.T) {
 		s := smallExperiment("lanes")
 		r := runExperiment(t, dev, s)
-		acc := table(t, r, "recall")
-		if len(acc.Rows) != len(s.Pairs) {
-			t.Fatalf("%d recall rows, want one per setting (%d)", len(acc.Rows), len(s.Pairs))
-		}
+		acc := tableOf(t, r, "recall", len(s.Pairs), "one per setting")
 		for _, row := range acc.Rows {
 			n := int(row[0])
 			if n <= s.D && (row[3] != 1 || row[4] != 1) {
@@ -129,10 +133,7 @@ func checkExperiments(t *testing.T, dev demo.Device) {
 		if dev.Name() != "cpu" {
 			want = 8
 		}
-		tab := table(t, r, "race")
-		if len(tab.Rows) != want {
-			t.Fatalf("%d race rows, want %d", len(tab.Rows), want)
-		}
+		tab := tableOf(t, r, "race", want, "one per form and device")
 		for i, row := range tab.Rows {
 			if !(row[0] > 0) {
 				t.Errorf("%s: %v µs per token", tab.Labels[i], row[0])
@@ -145,10 +146,7 @@ func checkExperiments(t *testing.T, dev demo.Device) {
 	t.Run("sweep", func(t *testing.T) {
 		s := smallExperiment("sweep")
 		r := runExperiment(t, dev, s)
-		tab := table(t, r, "mini-batch")
-		if len(tab.Rows) != len(s.Bs) {
-			t.Fatalf("%d sweep points, want one per b (%d)", len(tab.Rows), len(s.Bs))
-		}
+		tab := tableOf(t, r, "mini-batch", len(s.Bs), "one sweep point per b")
 		for i, row := range tab.Rows {
 			if int(row[0]) != s.Bs[i] || !(row[1] > 0) || !(row[2] < row[3]) {
 				t.Errorf("b = %v: %v µs per token, final loss %v against %v at W0: want time > 0 and a loss below W0's", row[0], row[1], row[2], row[3])
@@ -158,10 +156,7 @@ func checkExperiments(t *testing.T, dev demo.Device) {
 	t.Run("cost", func(t *testing.T) {
 		s := smallExperiment("cost")
 		r := runExperiment(t, dev, s)
-		tab := table(t, r, "cost")
-		if len(tab.Rows) != 4 {
-			t.Fatalf("%d cost points for T = 128…1024, want 4", len(tab.Rows))
-		}
+		tab := tableOf(t, r, "cost", 4, "cost points for T = 128…1024")
 		// The times themselves are measurements (docs/BENCHMARKS.md), not
 		// something a test on a shared machine can assert: their shape, and
 		// the work done. As T doubles, TTT's mini-batches double (the same

@@ -35,12 +35,6 @@ const (
 
 var laneNames = []string{"TTT-Linear", "TTT-MLP", "linear attention", "delta rule"}
 
-func init() {
-	register("lanes", "Recall lanes",
-		"Four layers read the same stream of n key→value pairs and are then asked for every key, with one readout: the stored value closest to the output. Keys are orthogonal in blocks of d, so a d×d state can hold about d pairs, and past d every update overwrites part of an earlier one. The first chart is each lane's recall against n, the second each question's loss at the largest n, oldest pair first: read off where each lane stops recalling everything and which pairs it forgets. The headline gives this run's numbers.",
-		(*exp).lanes)
-}
-
 func (x *exp) lanes() error {
 	d := x.spec.D
 	x.total = len(laneNames) * len(x.spec.Pairs)
@@ -297,4 +291,10 @@ func summaryKey(name string) string {
 		}
 	}
 	return string(out)
+}
+
+func init() {
+	register("lanes", "Recall lanes",
+		"Four layers read the same stream of n key→value pairs and are then asked for every key, with one readout: the stored value closest to the output. Keys are orthogonal in blocks of d, so a d×d state can hold about d pairs, and past d every update overwrites part of an earlier one. The first chart is each lane's recall against n, the second each question's loss at the largest n, oldest pair first: read off where each lane stops recalling everything and which pairs it forgets. The headline gives this run's numbers.",
+		(*exp).lanes)
 }

@@ -14,12 +14,6 @@ import (
 // One head of the page's layer (d = spec.D, LayerNorm on, η = 0.1) reads the
 // prose preset, repeated up to T tokens, in the dual form at every b.
 
-func init() {
-	register("sweep", "Mini-batch trade-off",
-		"One head reads prose in the dual form at each mini-batch size b, one point per b, labelled with its b. Small b takes more, fresher gradient steps; large b gives each step more parallel work, so less time per token on a GPU. The paper found smaller b better down to b = 16, at a cost in time; here the untrained layer's fixed η matters too: look at which b gives the lowest final loss, and what it costs.",
-		(*exp).sweep)
-}
-
 func (x *exp) sweep() error {
 	T, d := x.spec.T, x.spec.D
 	x.total = len(x.spec.Bs)
@@ -80,4 +74,10 @@ func lastQuarter(v []float32) float64 {
 		s += float64(x)
 	}
 	return s / float64(len(tail))
+}
+
+func init() {
+	register("sweep", "Mini-batch trade-off",
+		"One head reads prose in the dual form at each mini-batch size b, one point per b, labelled with its b. Small b takes more, fresher gradient steps; large b gives each step more parallel work, so less time per token on a GPU. The paper found smaller b better down to b = 16, at a cost in time; here the untrained layer's fixed η matters too: look at which b gives the lowest final loss, and what it costs.",
+		(*exp).sweep)
 }

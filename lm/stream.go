@@ -22,28 +22,50 @@ type HeadStream interface {
 // shape of demo.Device's NewStream).
 type NewHeadStream func(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error)
 
-// cpuHeads is the CPU's HeadStream: one ttt.StreamState per head.
-type cpuHeads struct {
-	st []*ttt.StreamState
-	d  int
-}
-
 // CPUHeads is the CPU's NewHeadStream.
 func CPUHeads(heads []*ttt.Head, W0 []*ttt.Weights) (HeadStream, error) {
 	if len(heads) == 0 || len(heads) != len(W0) {
 		return nil, fmt.Errorf("lm: %d heads with %d initial weights", len(heads), len(W0))
 	}
-	c := &cpuHeads{d: heads[0].D}
-	for i, h := range heads {
+	for _, h := range heads {
 		if err := h.Validate(); err != nil {
 			return nil, err
 		}
+	}
+	return NewCPUStream(heads, W0), nil
+}
+
+// CPUStream is the CPU's HeadStream (the page's stream of H heads): one
+// ttt.StreamState per head.
+type CPUStream struct {
+	st []*ttt.StreamState
+	d  int
+}
+
+// NewCPUStream starts a stream for the heads at W0 (copied).
+func NewCPUStream(heads []*ttt.Head, W0 []*ttt.Weights) *CPUStream {
+	c := &CPUStream{d: heads[0].D}
+	for i, h := range heads {
 		c.st = append(c.st, ttt.NewStreamState(h, W0[i]))
+	}
+	return c
+}
+
+// NewCPUOptStream starts a stream whose heads take the optimiser o's steps.
+func NewCPUOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (*CPUStream, error) {
+	c := &CPUStream{d: heads[0].D}
+	for i, h := range heads {
+		st, err := ttt.NewStreamStateOpt(h, W0[i], o)
+		if err != nil {
+			return nil, err
+		}
+		c.st = append(c.st, st)
 	}
 	return c, nil
 }
 
-func (c *cpuHeads) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error {
+// Step takes one token for every head.
+func (c *CPUStream) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error {
 	d := c.d
 	for h, st := range c.st {
 		r := h * d
@@ -52,7 +74,25 @@ func (c *cpuHeads) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32)
 	return nil
 }
 
-func (c *cpuHeads) Weights() ([]*ttt.Weights, error) {
+// Steps takes the tokens of seqs (one per head) as Step would, token by
+// token, and returns the weights after the last one (chunkStepper).
+func (c *CPUStream) Steps(Z [][]float32, L [][]ttt.Losses, seqs []*ttt.Seq, withW bool) ([]*ttt.Weights, error) {
+	d := c.d
+	for i := range Z {
+		r := i * d
+		for h, st := range c.st {
+			s := seqs[h]
+			L[i][h] = st.Step(Z[i][h*d:(h+1)*d], s.XQ[r:r+d], s.XK[r:r+d], s.XV[r:r+d], s.LR[i])
+		}
+	}
+	if !withW {
+		return nil, nil
+	}
+	return c.Weights()
+}
+
+// Weights returns copies of the current weights.
+func (c *CPUStream) Weights() ([]*ttt.Weights, error) {
 	out := make([]*ttt.Weights, len(c.st))
 	for i, st := range c.st {
 		out[i] = st.Weights().Clone()
@@ -60,7 +100,11 @@ func (c *cpuHeads) Weights() ([]*ttt.Weights, error) {
 	return out, nil
 }
 
-func (c *cpuHeads) Close() {}
+// Close does nothing: the CPU holds no device memory.
+func (c *CPUStream) Close() {}
+
+// Pos is how many tokens the stream has taken.
+func (c *CPUStream) Pos() int { return c.st[0].Pos() }
 
 // Stream runs a TTT model one character at a time, as the page does: each
 // layer's heads step through a HeadStream, and after every token the
