@@ -237,8 +237,12 @@ func testFirefox(t *testing.T, webgpu bool) {
 		if err := json.Unmarshal(raw, &sc); err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(sc, scenario.Default()) {
-			t.Fatalf("the page opened on %+v, want the default scenario %+v", sc, scenario.Default())
+		want := scenario.Default()
+		if webgpu {
+			want.Backend = scenario.BackendGPU // asked for in the URL
+		}
+		if !reflect.DeepEqual(sc, want) {
+			t.Fatalf("the page opened on %+v, want %+v", sc, want)
 		}
 		// Playing moves the page on by itself.
 		ffEval[any](t, tab, `ttt.play()`)

@@ -354,8 +354,8 @@ func TestLMEmbed(t *testing.T) {
 	if strings.Join(s.Tokens, "") != text || s.Backend != "cpu" || len(s.Loss) != len(text)-1 {
 		t.Fatalf("embed.html?mode=lm: read %q on %q, %d losses", strings.Join(s.Tokens, ""), s.Backend, len(s.Loss))
 	}
-	// Its Play (the embed bar's) walks the LM's scrubber (issue 12: it did nothing).
-	if at := playedTo(t, ctx, "play"); at < 3 {
+	// Its Play (the embed's LM bar) walks the LM's scrubber (issue 12: it did nothing).
+	if at := playedTo(t, ctx, "lm-play"); at < 3 {
 		t.Errorf("embed: after Play the scrubber stayed at character %d", at)
 	}
 	// embed.html draws in its own document (no #view frame to shoot).
