@@ -178,22 +178,7 @@ func (h *innerHead) backward(w *innerWork, g *innerGrads, dW, dc, W, c, Q, K, V,
 	mmTA(dW, Q, dZbar, n, d, d) // dW += Qᵀ dZbar     [n,d]ᵀ @ [n,d] -> [d,d]
 	dsv := w.ds[:n]             // ∂L/∂s_i
 	clear(dsv)
-	for i := 0; i < n; i++ {
-		r := i * d
-		addTo(dc, dZbar[r:r+d])
-		for j := 0; j <= i; j++ {
-			gj := w.G[j*d : (j+1)*d]
-			axpy(dG[j*d:(j+1)*d], -w.M[i*n+j], dZbar[r:r+d]) // dG_j −= M_ij dZbar_i
-			dM := -dot(dZbar[r:r+d], gj)
-			eta := w.s[i] * lr[j]
-			dEta := dM * (w.A[i*n+j] + 1)
-			dA := dM * eta
-			axpy(dQ[r:r+d], dA, K[j*d:(j+1)*d])
-			axpy(dK[j*d:(j+1)*d], dA, Q[r:r+d])
-			dsv[i] += dEta * lr[j]
-			dlr[j] += dEta * w.s[i]
-		}
-	}
+	dualBack(dZbar, n, d, d, w.M, w.A, w.G, Q, K, w.s, lr, dc, dG, dQ, dK, dsv, dlr)
 	// e_j = s_n lr_j.
 	for j := 0; j < n; j++ {
 		dsv[n-1] += de[j] * lr[j]

@@ -192,21 +192,7 @@ func (hd *innerHead) backwardMLP(w *mlpWork, g *innerGrads, dst, st mlpState, Q,
 	clear(dXb2)
 	mmTB(dXb2, dZb2, st.W2, n, h, d)
 	mmTA(dst.W2, w.Xb2, dZb2, n, h, d)
-	for i := 0; i < n; i++ {
-		zi := dZb2[i*d : (i+1)*d]
-		addTo(dst.b2, zi)
-		for j := 0; j <= i; j++ {
-			axpy(dG2[j*d:(j+1)*d], -w.M2[i*n+j], zi)
-			dM := -dot(zi, w.G2[j*d:(j+1)*d])
-			eta := w.s[i] * lr[j]
-			dEta := dM * (w.A2[i*n+j] + 1)
-			dA := dM * eta
-			axpy(dXb2[i*h:(i+1)*h], dA, w.X2[j*h:(j+1)*h])
-			axpy(dX2[j*h:(j+1)*h], dA, w.Xb2[i*h:(i+1)*h])
-			ds[i] += dEta * lr[j]
-			dlr[j] += dEta * w.s[i]
-		}
-	}
+	dualBack(dZb2, n, h, d, w.M2, w.A2, w.G2, w.Xb2, w.X2, w.s, lr, dst.b2, dG2, dXb2, dX2, ds, dlr)
 	// Xb2 = gelu(Zb1); Zb1 = Q W1 + b1 − M1 G1, A1 = tril(Q Kᵀ).
 	dZb1 := w.dZb1[:n*h]
 	for i, z := range w.Zb1[:n*h] {
@@ -214,21 +200,7 @@ func (hd *innerHead) backwardMLP(w *mlpWork, g *innerGrads, dst, st mlpState, Q,
 	}
 	mmTB(dQ, dZb1, st.W1, n, d, h)
 	mmTA(dst.W1, Q, dZb1, n, d, h)
-	for i := 0; i < n; i++ {
-		zi := dZb1[i*h : (i+1)*h]
-		addTo(dst.b1, zi)
-		for j := 0; j <= i; j++ {
-			axpy(dG1[j*h:(j+1)*h], -w.M1[i*n+j], zi)
-			dM := -dot(zi, w.G1[j*h:(j+1)*h])
-			eta := w.s[i] * lr[j]
-			dEta := dM * (w.A1[i*n+j] + 1)
-			dA := dM * eta
-			axpy(dQ[i*d:(i+1)*d], dA, K[j*d:(j+1)*d])
-			axpy(dK[j*d:(j+1)*d], dA, Q[i*d:(i+1)*d])
-			ds[i] += dEta * lr[j]
-			dlr[j] += dEta * w.s[i]
-		}
-	}
+	dualBack(dZb1, n, d, h, w.M1, w.A1, w.G1, Q, K, w.s, lr, dst.b1, dG1, dQ, dK, ds, dlr)
 	for j := 0; j < n; j++ {
 		ds[n-1] += de[j] * lr[j]
 		dlr[j] += de[j] * sn
