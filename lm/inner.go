@@ -179,27 +179,10 @@ func (h *innerHead) backward(w *innerWork, g *innerGrads, dW, dc, W, c, Q, K, V,
 	dsv := w.ds[:n]             // ∂L/∂s_i
 	clear(dsv)
 	dualBack(dZbar, n, d, d, w.M, w.A, w.G, Q, K, w.s, lr, dc, dG, dQ, dK, dsv, dlr)
-	// e_j = s_n lr_j.
-	for j := 0; j < n; j++ {
-		dsv[n-1] += de[j] * lr[j]
-		dlr[j] += de[j] * sn
-	}
-	for i := 0; i < n; i++ {
-		_, ds := h.scale(i)
-		g.tau[i] += dsv[i] * ds
-	}
+	h.scaleBack(g, dsv, de, lr, dlr, sn, n) // e_j = s_n lr_j
 	// G = LNL2Grad(Zk, V − K).
-	dZk, dT := w.dZk[:n*d], w.dT[:n*d]
-	clear(dZk)
-	clear(dT)
-	for j := 0; j < n; j++ {
-		r := j * d
-		lnl2GradBackward(dZk[r:r+d], dT[r:r+d], g.gamma, g.beta, dG[r:r+d], w.Zk[r:r+d], w.T[r:r+d], h.gamma, h.beta, w.xh, w.dxh)
-	}
-	for i := range dT {
-		dV[i] += dT[i]
-		dK[i] -= dT[i]
-	}
+	dZk := w.dZk[:n*d]
+	h.targetBack(g, dZk, w.dT[:n*d], dG, w.Zk, w.T, dV, dK, w.xh, w.dxh, n)
 	// Zk = K W + c.
 	mmTB(dK, dZk, W, n, d, d) // dK += dZk Wᵀ
 	mmTA(dW, K, dZk, n, d, d) // dW += Kᵀ dZk

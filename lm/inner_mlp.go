@@ -201,14 +201,7 @@ func (hd *innerHead) backwardMLP(w *mlpWork, g *innerGrads, dst, st mlpState, Q,
 	mmTB(dQ, dZb1, st.W1, n, d, h)
 	mmTA(dst.W1, Q, dZb1, n, d, h)
 	dualBack(dZb1, n, d, h, w.M1, w.A1, w.G1, Q, K, w.s, lr, dst.b1, dG1, dQ, dK, ds, dlr)
-	for j := 0; j < n; j++ {
-		ds[n-1] += de[j] * lr[j]
-		dlr[j] += de[j] * sn
-	}
-	for i := 0; i < n; i++ {
-		_, dsdt := hd.scale(i)
-		g.tau[i] += ds[i] * dsdt
-	}
+	hd.scaleBack(g, ds, de, lr, dlr, sn, n)
 	// G1 = P1 ⊙ gelu′(Z1), P1 = G2 W2ᵀ.
 	dZ1 := w.dZ1[:n*h]
 	dP1 := w.dG1[:n*h] // reused in place: dG1 is not needed after this
@@ -219,17 +212,8 @@ func (hd *innerHead) backwardMLP(w *mlpWork, g *innerGrads, dst, st mlpState, Q,
 	mmAcc(dG2, dP1, st.W2, n, h, d)  // dG2 += dP1 W2
 	mmTA(dst.W2, dP1, w.G2, n, h, d) // dW2 += dP1ᵀ G2
 	// G2 = LNL2Grad(Z2, V − K).
-	dZ2, dT := w.dZ2[:n*d], w.dT[:n*d]
-	clear(dZ2)
-	clear(dT)
-	for j := 0; j < n; j++ {
-		r := j * d
-		lnl2GradBackward(dZ2[r:r+d], dT[r:r+d], g.gamma, g.beta, dG2[r:r+d], w.Z2[r:r+d], w.T[r:r+d], hd.gamma, hd.beta, w.xh, w.dxh)
-	}
-	for i := range dT {
-		dV[i] += dT[i]
-		dK[i] -= dT[i]
-	}
+	dZ2 := w.dZ2[:n*d]
+	hd.targetBack(g, dZ2, w.dT[:n*d], dG2, w.Z2, w.T, dV, dK, w.xh, w.dxh, n)
 	// Z2 = X2 W2 + b2; X2 = gelu(Z1); Z1 = K W1 + b1.
 	mmTB(dX2, dZ2, st.W2, n, h, d)
 	mmTA(dst.W2, w.X2, dZ2, n, h, d)
