@@ -86,7 +86,7 @@ func (r *Runner) frame() (*Frame, error) {
 			return nil, err
 		}
 	}
-	f.Readings, f.Roles = marksOf(r.Input)
+	f.Readings, f.Roles = r.Readings, r.Roles
 	f.ReadingLoss = ReadingLosses(f.Readings, f.LossBefore[:r.t])
 	f.Checksum = Checksum(W)
 	if r.Input.Name == "recall" {

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"strings"
-	"sync"
 )
 
 // ReadingLoss is the mean loss before the step over the tokens of the N-th
@@ -87,22 +86,4 @@ func ReadingLosses(readings []int, loss []float32) []ReadingLoss {
 		}
 	}
 	return out
-}
-
-// marks caches the last input's readings and roles: every frame asks, and
-// the input changes only with the scenario.
-var marks struct {
-	sync.Mutex
-	in       *Input
-	readings []int
-	roles    []string
-}
-
-func marksOf(in *Input) ([]int, []string) {
-	marks.Lock()
-	defer marks.Unlock()
-	if marks.in != in {
-		marks.in, marks.readings, marks.roles = in, Readings(in), Roles(in)
-	}
-	return marks.readings, marks.roles
 }

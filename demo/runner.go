@@ -28,6 +28,10 @@ type Runner struct {
 	Form     ttt.Form
 	T        int
 	Opt      ttt.Opt // the stream's inner optimiser (the zero Opt is plain GD)
+	// Readings and Roles mark the input's tokens (readings.go): fixed by
+	// the input, so made once here rather than for every frame.
+	Readings []int
+	Roles    []string
 
 	dev    Device
 	eng    Engine
@@ -84,7 +88,7 @@ func NewRunner(s scenario.Scenario, dev Device) (*Runner, error) {
 	}
 	T := len(in.Tokens)
 	U := Embed(in.Tokens, l.D, s.Seed)
-	r := &Runner{Scenario: s, Input: in, Layer: l, Views: NewViews(l, U, T), Form: form, T: T, Opt: InnerOpt(&s), W0: l.W0, snaps: map[int][]*ttt.Weights{}}
+	r := &Runner{Scenario: s, Input: in, Layer: l, Views: NewViews(l, U, T), Form: form, T: T, Opt: InnerOpt(&s), W0: l.W0, snaps: map[int][]*ttt.Weights{}, Readings: Readings(in), Roles: Roles(in)}
 	// ℓ(W0; x_t) on the CPU: a frozen stream (every lr zero) never leaves W0.
 	for _, hi := range r.Views.Heads {
 		st := ttt.NewStreamState(hi.Head, hi.W0)
