@@ -217,8 +217,11 @@ func TestExperiments(t *testing.T) {
 		}
 		// The page's buttons: the result is drawn and the downloads are enabled once a run ends.
 		eval[bool](t, ctx, `document.getElementById("lab-tab-sweep").click(), document.getElementById("lab-backend").value = "cpu", true`)
-		eval[bool](t, ctx, `document.getElementById("lab-run").click(), true`)
-		waitJS(t, ctx, `!document.getElementById("lab-json").disabled && document.querySelector("#lab-result svg.lab-chart") !== null`)
+		eval[bool](t, ctx, `document.getElementById("lab-status").textContent = "", document.getElementById("lab-run").click(), true`)
+		// The tab shows the earlier sweep's result at once; wait for this
+		// run's end (its "Done" line), which would otherwise overwrite the
+		// saved link below.
+		waitJS(t, ctx, `/^Done/.test(document.getElementById("lab-status").textContent) && !document.getElementById("lab-json").disabled && document.querySelector("#lab-result svg.lab-chart") !== null`)
 		// Save short link: the status line shows the /s/ link it copied.
 		eval[bool](t, ctx, `document.getElementById("lab-save").click(), true`)
 		waitJS(t, ctx, `/\/s\/[A-Za-z0-9_-]{22}$/.test(document.getElementById("lab-status").textContent)`)
