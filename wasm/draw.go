@@ -60,7 +60,8 @@ type game struct {
 
 	drewAt time.Time
 
-	heat    map[string]*ebiten.Image
+	verts   []ebiten.Vertex // fillMap's quads
+	idx     []uint16
 	hits    []hit    // hover targets of the last Draw
 	buttons []button // click targets of the last Draw
 	narr    narration
@@ -290,7 +291,7 @@ func (g *game) drawStrip(dst *ebiten.Image, x0, y0, w float64) float64 {
 			vector.DrawFilledRect(dst, float32(x0+float64(i)*cw), float32(y), float32(math.Max(cw, 1)), float32(barH), lossColor(float64(f.LossBefore[i]), top), false)
 		}
 		cx := x0 + float64(f.Pos)*cw
-		vector.StrokeLine(dst, float32(cx), float32(y-g.px(2)), float32(cx), float32(y+barH+g.px(2)), float32(g.px(2)), th.cursor, true)
+		vector.StrokeLine(dst, float32(cx), float32(y-g.px(2)), float32(cx), float32(y+barH+g.px(2)), float32(g.px(2)), th.cursor, false)
 		g.hits = append(g.hits, hit{image.Rect(int(x0), int(y), int(x0+w), int(y+barH)), func(px, _ int) string {
 			return g.tokenInfo(int(float64(px-int(x0)) / cw))
 		}})
@@ -373,9 +374,9 @@ func (g *game) drawChip(dst *ebiten.Image, i int, x, y, w, h, fs, top float64) {
 		bg = lossColor(float64(f.LossBefore[i]), top)
 		fg = textOn(bg)
 	}
-	vector.DrawFilledRect(dst, float32(x), float32(y), float32(w), float32(h), bg, true)
+	vector.DrawFilledRect(dst, float32(x), float32(y), float32(w), float32(h), bg, false)
 	if i == f.Pos-1 {
-		vector.StrokeRect(dst, float32(x), float32(y), float32(w), float32(h), float32(g.px(2.5)), th.cursor, true)
+		vector.StrokeRect(dst, float32(x), float32(y), float32(w), float32(h), float32(g.px(2.5)), th.cursor, false)
 	}
 	g.tx.draw(dst, f.Tokens[i], x+g.px(6), y+(h-fs*1.3)/2+g.px(1), fs, fg, i == f.Pos-1)
 	if t := g.tag(i); t != "" {
@@ -477,7 +478,7 @@ func (g *game) drawTooltip(dst *ebiten.Image) {
 		y = float64(g.cy) - g.px(8) - bh
 	}
 	x, y = max(x, g.px(4)), max(y, g.px(4))
-	vector.DrawFilledRect(dst, float32(x), float32(y), float32(bw), float32(bh), th.fg, true)
+	vector.DrawFilledRect(dst, float32(x), float32(y), float32(bw), float32(bh), th.fg, false)
 	for i, l := range lines {
 		g.tx.draw(dst, l, x+g.px(6), y+g.px(4)+float64(i)*fs*1.35, fs, th.bg, false)
 	}
@@ -546,8 +547,8 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	}
 	bw := g.tx.width(sw, g.px(11), true) + g.px(12)
 	br := image.Rect(int(x0+w-bw), int(y0), int(x0+w), int(y0+g.px(17)))
-	vector.DrawFilledRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), th.upcoming, true)
-	vector.StrokeRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), float32(g.px(1)), th.muted, true)
+	vector.DrawFilledRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), th.upcoming, false)
+	vector.StrokeRect(dst, float32(br.Min.X), float32(br.Min.Y), float32(br.Dx()), float32(br.Dy()), float32(g.px(1)), th.muted, false)
 	g.tx.draw(dst, sw, float64(br.Min.X)+g.px(6), y0+g.px(2), g.px(11), th.fg, true)
 	g.buttons = append(g.buttons, button{br, func() {
 		g.view.Delta = !g.view.Delta
@@ -595,7 +596,7 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 		for k, m := range mats(wt) {
 			py += tm
 			hd, kk := i, k
-			r := g.drawMap(dst, fmt.Sprintf("%d/%d", i, k), m, scale, px, py, cell, true, func(r, c int) string {
+			r := g.drawMap(dst, m, scale, px, py, cell, true, func(r, c int) string {
 				s := fmt.Sprintf("head %d %s[%d,%d] = %.5f", hd+1, m.name, r, c, mats(f.W[hd])[kk].at(r, c))
 				return s + fmt.Sprintf(", last update ΔW = %+.2e (row: input dim %d, column: output dim %d)", mats(f.DW[hd])[kk].at(r, c), r, c)
 			})
@@ -611,30 +612,41 @@ func (g *game) drawHeat(dst *ebiten.Image, x0, y0, w, h float64) float64 {
 	return bottom + g.drawLines(dst, note, x0, bottom, w, g.px(10), th.muted, false) - top
 }
 
-// heatImage paints a map into a cached image, one pixel per weight; it is
-// scaled up without filtering, so every cell stays crisp.
-func (g *game) heatImage(key string, m mat, scale float64) *ebiten.Image {
-	if g.heat == nil {
-		g.heat = map[string]*ebiten.Image{}
+// fillMap draws m with its top-left cell at (x, y), cell device pixels a
+// weight, as one coloured quad per weight in one batch. Quads, not an image
+// written every frame: on a software-rendered page (SwiftShader) each
+// texture upload between two draws splits the frame's render pass, and the
+// browser's compositor waits for all of them.
+func (g *game) fillMap(dst *ebiten.Image, m mat, scale, x, y, cell float64) {
+	n := m.rows * m.cols
+	if cap(g.verts) < 4*n {
+		g.verts, g.idx = make([]ebiten.Vertex, 4*n), make([]uint16, 6*n)
 	}
-	img := g.heat[key]
-	if img == nil || img.Bounds().Dx() != m.cols || img.Bounds().Dy() != m.rows {
-		if img != nil {
-			img.Deallocate()
+	vs, is := g.verts[:0], g.idx[:0]
+	flush := func() {
+		if len(is) > 0 {
+			dst.DrawTriangles(vs, is, white, &ebiten.DrawTrianglesOptions{})
 		}
-		img = ebiten.NewImage(m.cols, m.rows)
-		g.heat[key] = img
+		vs, is = vs[:0], is[:0]
 	}
-	pix := make([]byte, 4*m.rows*m.cols)
 	for r := 0; r < m.rows; r++ {
 		for c := 0; c < m.cols; c++ {
+			if len(vs)+4 > math.MaxUint16 {
+				flush()
+			}
 			col := g.th.diverging(m.at(r, c), scale)
-			i := 4 * (r*m.cols + c)
-			pix[i], pix[i+1], pix[i+2], pix[i+3] = col.R, col.G, col.B, 0xff
+			cr, cg, cb := float32(col.R)/255, float32(col.G)/255, float32(col.B)/255
+			x0, y0 := float32(x+float64(c)*cell), float32(y+float64(r)*cell)
+			x1, y1 := x0+float32(cell), y0+float32(cell)
+			i := uint16(len(vs))
+			for _, p := range [4][2]float32{{x0, y0}, {x1, y0}, {x0, y1}, {x1, y1}} {
+				vs = append(vs, ebiten.Vertex{DstX: p[0], DstY: p[1], SrcX: 1, SrcY: 1, ColorR: cr, ColorG: cg, ColorB: cb, ColorA: 1})
+			}
+			is = append(is, i, i+1, i+2, i+1, i+3, i+2)
 		}
 	}
-	img.WritePixels(pix)
-	return img
+	flush()
+	g.verts, g.idx = vs, is
 }
 
 // smooth is a trailing moving average over k tokens.
@@ -675,7 +687,7 @@ func (g *game) drawChart(dst *ebiten.Image, x0, y0, w, h float64) {
 		if lx > x0 && lx+iw > x0+w {
 			lx, ly = x0, ly+g.px(17)
 		}
-		vector.DrawFilledRect(dst, float32(lx), float32(ly+g.px(6)), float32(g.px(14)), float32(g.px(3)), l.c, true)
+		vector.DrawFilledRect(dst, float32(lx), float32(ly+g.px(6)), float32(g.px(14)), float32(g.px(3)), l.c, false)
 		g.tx.draw(dst, name, lx+g.px(18), ly, g.px(12), th.fg, false)
 		lx += iw
 	}
@@ -727,7 +739,7 @@ func (g *game) drawChart(dst *ebiten.Image, x0, y0, w, h float64) {
 	}
 	if f.Pos > 0 {
 		xx := xOf(f.Pos - 1)
-		vector.StrokeLine(dst, float32(xx), float32(top), float32(xx), float32(top+ch), float32(g.px(1.5)), th.cursor, true)
+		vector.StrokeLine(dst, float32(xx), float32(top), float32(xx), float32(top+ch), float32(g.px(1.5)), th.cursor, false)
 	}
 	xl := fmt.Sprintf("token t → (%d in all; ticks mark mini-batches of b = %d)", f.T, f.B)
 	if g.tx.width(xl, g.px(11), false) > cw {
@@ -776,6 +788,11 @@ func (g *game) polyline(dst *ebiten.Image, v []float64, xOf func(int) float64, y
 		vs[i].SrcX, vs[i].SrcY = 1, 1
 		vs[i].ColorR, vs[i].ColorG, vs[i].ColorB, vs[i].ColorA = float32(c.R)/255, float32(c.G)/255, float32(c.B)/255, 1
 	}
+	// The curves are the only anti-aliased drawing: ebiten draws each
+	// anti-aliased call through a screen-sized offscreen image at twice the
+	// resolution, three render passes that cost a software-rendered page
+	// (SwiftShader) several milliseconds each. Rectangles and straight
+	// lines on whole pixels look the same without.
 	dst.DrawTriangles(vs, is, white, &ebiten.DrawTrianglesOptions{AntiAlias: true})
 }
 

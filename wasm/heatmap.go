@@ -24,12 +24,8 @@ func (g *game) axisMargins() (left, top float64) {
 // drawMap draws m with its top-left cell at (x, y), cell device pixels a
 // weight, and with axes its first, middle and last row and column indices
 // in the margins. hover gives the text for the cell (r, c).
-func (g *game) drawMap(dst *ebiten.Image, key string, m mat, scale, x, y, cell float64, axes bool, hover func(r, c int) string) image.Rectangle {
-	img := g.heatImage(key, m, scale)
-	op := &ebiten.DrawImageOptions{}
-	op.GeoM.Scale(cell, cell)
-	op.GeoM.Translate(x, y)
-	dst.DrawImage(img, op)
+func (g *game) drawMap(dst *ebiten.Image, m mat, scale, x, y, cell float64, axes bool, hover func(r, c int) string) image.Rectangle {
+	g.fillMap(dst, m, scale, x, y, cell)
 	rect := image.Rect(int(x), int(y), int(x+float64(m.cols)*cell), int(y+float64(m.rows)*cell))
 	if axes && float64(m.cols)*cell >= g.px(40) {
 		fs := g.px(9)

@@ -247,11 +247,7 @@ func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) f
 			g.tx.draw(dst, g.fit(fmt.Sprintf("layer %d head %d ±%.2g", l+1, hd+1, v.scales[k]), g.px(12), d*cell), px, py, g.px(12), th.fg, true)
 			py += label
 			m := mats(wt)[0]
-			img := g.heatImage(fmt.Sprintf("lm %d/%d", l, hd), m, v.scales[k])
-			op := &ebiten.DrawImageOptions{}
-			op.GeoM.Scale(cell, cell)
-			op.GeoM.Translate(px, py)
-			dst.DrawImage(img, op)
+			g.fillMap(dst, m, v.scales[k], px, py, cell)
 			ll, hh, c0, r0 := l, hd, px, py
 			v.hits = append(v.hits, hit{image.Rect(int(px), int(py), int(px+d*cell), int(py+d*cell)), func(x, y int) string {
 				r, c := int((float64(y)-r0)/cell), int((float64(x)-c0)/cell)
@@ -294,7 +290,7 @@ func (v *lmView) drawLossChart(g *game, dst *ebiten.Image, x0, y0, w, h float64)
 	g.polyline(dst, sm, xOf, yOf, th.before)
 	if f.Pos > 1 {
 		xx := xOf(min(f.Pos-2, n-1))
-		vector.StrokeLine(dst, float32(xx), float32(top), float32(xx), float32(top+ch), float32(g.px(1.5)), th.cursor, true)
+		vector.StrokeLine(dst, float32(xx), float32(top), float32(xx), float32(top+ch), float32(g.px(1.5)), th.cursor, false)
 	}
 	v.hits = append(v.hits, hit{image.Rect(int(cx0), int(top), int(cx0+cw), int(top+ch)), func(x, _ int) string {
 		i := int(math.Round((float64(x) - cx0) / cw * float64(max(1, n-1))))

@@ -49,6 +49,12 @@ func main() {
 			c.firstFrame = time.Since(start)
 			c.call("tttFirstFrame")
 		}
+		// What each frame drawn costs the GPU besides its draws, for the
+		// page benchmark (e2e/pagebench): text images uploaded.
+		if tm := c.parent.Get("tttTimings"); tm.Truthy() {
+			tm.Set("draws", n)
+			tm.Set("uploads", g.tx.uploads)
+		}
 		// The page's text shows the frame the canvas shows: one t.
 		c.notify(g.shown.f)
 	}

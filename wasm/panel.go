@@ -104,14 +104,14 @@ func (g *game) drawPanel(dst *ebiten.Image, x0, y0, w, h float64) {
 	cell := math.Floor(math.Min(g.px(14), (w-labelW-scaleW-g.px(6))/float64(d)))
 	cell = math.Max(cell, 1)
 	rowH := math.Max(cell, lfs*1.3) + g.px(2)
-	for i, r := range rows {
+	for _, r := range rows {
 		scale := vs
 		if r.name == "G" {
 			scale = gs
 		}
 		g.tx.draw(dst, r.name, x0, y+(rowH-lfs*1.3)/2, lfs, th.fg, false)
 		name, vals, hint := r.name, r.v, r.hint
-		rect := g.drawMap(dst, fmt.Sprintf("step/v%d", i), vec(name, vals), scale, x0+labelW, y+(rowH-cell)/2, cell, false, func(_, c int) string {
+		rect := g.drawMap(dst, vec(name, vals), scale, x0+labelW, y+(rowH-cell)/2, cell, false, func(_, c int) string {
 			return fmt.Sprintf("%s[%d] = %+.4g: %s", name, c, vals[c], hint)
 		})
 		g.tx.draw(dst, fmt.Sprintf("±%.2g", scale), float64(rect.Max.X)+g.px(4), y+(rowH-g.px(10)*1.3)/2, g.px(10), th.muted, false)
@@ -148,7 +148,6 @@ func (g *game) drawPanel(dst *ebiten.Image, x0, y0, w, h float64) {
 		label, part string
 		scale       float64
 		op          string // drawn after the map
-		key         string
 	}
 	var rowsOf [][]entry
 	for k := range prevMs {
@@ -158,9 +157,9 @@ func (g *game) drawPanel(dst *ebiten.Image, x0, y0, w, h float64) {
 			names = [3]string{n + "ₜ₋₁", "Δ" + n, n + "ₜ"}
 		}
 		rowsOf = append(rowsOf, []entry{
-			{prevMs[k], names[0], "w", ws, "+", fmt.Sprintf("step/m%d/0", k)},
-			{dMs[k], names[1], "dw", ds, "=", fmt.Sprintf("step/m%d/1", k)},
-			{curMs[k], names[2], "w", ws, "", fmt.Sprintf("step/m%d/2", k)},
+			{prevMs[k], names[0], "w", ws, "+"},
+			{dMs[k], names[1], "dw", ds, "="},
+			{curMs[k], names[2], "w", ws, ""},
 		})
 	}
 	fit := func(rows [][]entry) float64 {
@@ -187,7 +186,7 @@ func (g *game) drawPanel(dst *ebiten.Image, x0, y0, w, h float64) {
 			for _, e := range row {
 				g.tx.draw(dst, g.fit(e.label, g.px(11), lm+float64(e.m.cols)*mcell), x+lm, y, g.px(11), th.fg, e.part == "dw")
 				e := e
-				rect := g.drawMap(dst, e.key, e.m, e.scale, x+lm, y+labelH+tm, mcell, true, func(r, c int) string {
+				rect := g.drawMap(dst, e.m, e.scale, x+lm, y+labelH+tm, mcell, true, func(r, c int) string {
 					s := fmt.Sprintf("%s[%d,%d] = %+.4g", e.label, r, c, e.m.at(r, c))
 					if len(prevMs) == 1 {
 						s += fmt.Sprintf(" (row: input dim %d, column: output dim %d)", r, c)
@@ -231,7 +230,7 @@ func (g *game) drawPanel(dst *ebiten.Image, x0, y0, w, h float64) {
 	}
 	if part >= 0 {
 		if r, ok := boxes[demo.StepParts[part]]; ok {
-			vector.StrokeRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), float32(g.px(2.5)), th.before, true)
+			vector.StrokeRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), float32(g.px(2.5)), th.before, false)
 		}
 	}
 }

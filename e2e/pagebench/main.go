@@ -27,6 +27,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/tracing"
 	"github.com/chromedp/chromedp"
 
@@ -39,10 +40,22 @@ func main() {
 	backends := flag.String("backends", "gpu,cpu", "the scenario backends to play on, comma-separated")
 	runs := flag.Int("runs", 3, "fresh browsers per backend (medians are printed)")
 	query := flag.String("query", "", "scenario fields added to the URL (default scenario otherwise), e.g. form=dual")
+	flag.StringVar(&view, "view", "", `drawing options set with ttt.setView before playing (JSON), e.g. {"panel":false}`)
 	trace := flag.Bool("trace", true, "record a Chromium performance trace of the first run's playing and summarise the main thread")
 	limit := flag.Duration("limit", 60*time.Second, "longest a run may play")
 	flag.BoolVar(&byName, "names", false, "also print the trace's main-thread time per token by event name")
+	flag.StringVar(&dumpTrace, "dump", "", "write the first run's raw trace events (JSON, one array) to this file")
+	flag.StringVar(&console, "console", "", "write the page's console messages to this file (e.g. of a wasm built with -tags ebitenginedebug)")
+	win := flag.String("window", "1280x900", "the browser window's size in CSS pixels, WxH")
+	cats := flag.String("categories", "", "more trace categories to record, comma-separated (e.g. gpu,viz,cc; with -dump)")
 	flag.Parse()
+	if _, err := fmt.Sscanf(*win, "%dx%d", &windowW, &windowH); err != nil || windowW < 1 || windowH < 1 {
+		fmt.Fprintf(os.Stderr, "pagebench: -window %q: want WxH, e.g. 1280x900\n", *win)
+		os.Exit(2)
+	}
+	if *cats != "" {
+		extraCategories = strings.Split(*cats, ",")
+	}
 	if _, err := os.Stat(filepath.Join(*web, "app.json")); err != nil {
 		fail("no built page in %s (run make wasm first): %v", *web, err)
 	}
@@ -111,12 +124,14 @@ type result struct {
 	FrameP95   float64 // animation-frame intervals while playing, ms
 	FrameMax   float64
 	RenderMS   float64 // the page's text updates while playing, ms per token
+	Draws      int     // canvas frames drawn while playing
+	Uploads    int     // text images rasterised and uploaded while playing
 	Main       string  // the trace's main-thread summary
 }
 
 func (r result) String() string {
-	s := fmt.Sprintf("ready %.0f ms (GPU probed %.0f ms), %d tokens in %.2f s on %s = %.0f tokens/s, %d frames p95 %.0f ms max %.0f ms, page text %.2f ms/token",
-		r.ReadyMS, r.GPUReadyMS, r.Tokens, r.Seconds, r.Backend, r.TokensPerS, r.Frames, r.FrameP95, r.FrameMax, r.RenderMS)
+	s := fmt.Sprintf("ready %.0f ms (GPU probed %.0f ms), %d tokens in %.2f s on %s = %.0f tokens/s, %d frames p95 %.0f ms max %.0f ms, page text %.2f ms/token, %d canvas draws, %d text uploads",
+		r.ReadyMS, r.GPUReadyMS, r.Tokens, r.Seconds, r.Backend, r.TokensPerS, r.Frames, r.FrameP95, r.FrameMax, r.RenderMS, r.Draws, r.Uploads)
 	if r.Main != "" {
 		s += "\n  main thread per token played: " + r.Main
 	}
@@ -132,7 +147,7 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 		return r, err
 	}
 	defer os.RemoveAll(dir)
-	opts := append(chrome.Options(exe, dir, true), chromedp.WindowSize(1280, 900))
+	opts := append(chrome.Options(exe, dir, true), chromedp.WindowSize(windowW, windowH))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -183,6 +198,32 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 	if want := map[string]string{"gpu": "webgpu", "cpu": "cpu"}[backend]; want != "" && st.Backend != want {
 		return r, fmt.Errorf("the page runs on %s, want %s (is there a WebGPU adapter?)", st.Backend, want)
 	}
+	if view != "" {
+		if err := eval(`ttt.setView(`+view+`).then(() => true)`, &ok); err != nil {
+			return r, fmt.Errorf("-view: %v", err)
+		}
+	}
+	if console != "" {
+		f, err := os.Create(console)
+		if err != nil {
+			return r, err
+		}
+		defer f.Close()
+		err = chromedp.Listen(ctx, func(ev any) {
+			if e, ok := ev.(*runtime.EventConsoleAPICalled); ok {
+				for _, a := range e.Args {
+					var s string
+					if json.Unmarshal(a.Value, &s) == nil {
+						fmt.Fprint(f, s)
+					}
+				}
+				fmt.Fprintln(f)
+			}
+		})
+		if err != nil {
+			return r, err
+		}
+	}
 	var events []jsonv2.Value
 	done := make(chan struct{})
 	if withTrace {
@@ -197,7 +238,7 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 		if err != nil {
 			return r, err
 		}
-		cfg := &tracing.TraceConfig{IncludedCategories: []string{"devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8"}}
+		cfg := &tracing.TraceConfig{IncludedCategories: append([]string{"devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8"}, extraCategories...)}
 		if _, err := chromedp.Call(ctx, tracing.Start, tracing.StartParams{TraceConfig: cfg, TransferMode: tracing.StartTransferModeReportEvents}); err != nil {
 			return r, fmt.Errorf("starting the trace: %v", err)
 		}
@@ -211,7 +252,7 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 		const tick = () => { frames.push(performance.now()); if (on) w.requestAnimationFrame(tick); };
 		w.requestAnimationFrame(tick);
 		const tm = window.tttTimings || {};
-		const r0 = tm.renderMs || 0;
+		const r0 = tm.renderMs || 0, d0 = tm.draws || 0, u0 = tm.uploads || 0;
 		const t0 = ttt.state().t, p0 = performance.now();
 		await ttt.play();
 		while (ttt.state().playing && performance.now() - p0 < %d) await new Promise((r) => setTimeout(r, 20));
@@ -223,7 +264,7 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 		gaps.sort((a, b) => a - b);
 		const q = (p) => gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))] : 0;
 		return {tokens: t1 - t0, seconds: (p1 - p0) / 1000, frames: gaps.length, p95: q(0.95), max: gaps.length ? gaps[gaps.length - 1] : 0,
-			render: ((tm.renderMs || 0) - r0) / Math.max(1, t1 - t0)};
+			render: ((tm.renderMs || 0) - r0) / Math.max(1, t1 - t0), draws: (tm.draws || 0) - d0, uploads: (tm.uploads || 0) - u0};
 	})()`, limit.Milliseconds())
 	var p struct {
 		Tokens  int     `json:"tokens"`
@@ -232,11 +273,14 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 		P95     float64 `json:"p95"`
 		Max     float64 `json:"max"`
 		Render  float64 `json:"render"`
+		Draws   int     `json:"draws"`
+		Uploads int     `json:"uploads"`
 	}
 	if err := eval(play, &p); err != nil {
 		return r, fmt.Errorf("playing: %v", err)
 	}
 	r.Tokens, r.Seconds, r.Frames, r.FrameP95, r.FrameMax, r.RenderMS = p.Tokens, p.Seconds, p.Frames, p.P95, p.Max, p.Render
+	r.Draws, r.Uploads = p.Draws, p.Uploads
 	if p.Seconds > 0 {
 		r.TokensPerS = float64(p.Tokens) / p.Seconds
 	}
@@ -250,6 +294,11 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 			return r, fmt.Errorf("the trace did not complete")
 		}
 		r.Main = mainThread(events, r.Tokens)
+		if dumpTrace != "" {
+			if err := writeTrace(dumpTrace, events); err != nil {
+				return r, err
+			}
+		}
 	}
 	return r, nil
 }

@@ -39,6 +39,32 @@ var (
 // byName prints each event name's time per token too (-names).
 var byName bool
 
+// extraCategories are trace categories recorded besides the main
+// thread's (-categories), e.g. gpu,viz,cc to see the GPU process's work.
+var extraCategories []string
+
+// windowW, windowH are the -window flag: the browser window in CSS pixels.
+var windowW, windowH int
+
+// console is the -console flag: where the page's console messages go.
+var console string
+
+// view is the -view flag: ttt.setView's argument before playing.
+var view string
+
+// dumpTrace is where -dump writes the raw events, for tools that read
+// Chromium traces (the DevTools performance panel, Perfetto).
+var dumpTrace string
+
+// writeTrace writes events as a JSON array, the trace event format.
+func writeTrace(path string, events []jsonv2.Value) error {
+	b, err := json.Marshal(events)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
 // mainThread summarises the busiest renderer main thread of a trace, in
 // milliseconds per token played.
 func mainThread(raw []jsonv2.Value, tokens int) string {
