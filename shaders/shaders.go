@@ -41,9 +41,9 @@ const (
 	AttnSoftmax   = "attn_softmax"
 	BareDual      = "bare_dual"
 	BarePrimal    = "bare_primal"
-	LMMixIn       = "lm_mix_in"   // embedding, pre_conv, RMSNorm, θ_Q θ_K θ_V (or share_qk), RoPE, η gate
-	LMMixOut      = "lm_mix_out"  // post-norm, θ_O, residual, RMSNorm, SwiGLU FFN, residual
-	LMReadout     = "lm_readout"  // final RMSNorm, logits, softmax
+	LMMixIn       = "lm_mix_in"  // embedding, pre_conv, RMSNorm, θ_Q θ_K θ_V (or share_qk), RoPE, η gate
+	LMMixOut      = "lm_mix_out" // post-norm, θ_O, residual, RMSNorm, SwiGLU FFN, residual
+	LMReadout     = "lm_readout" // final RMSNorm, logits, softmax
 	EntryPoint    = "main"
 	WorkgroupSize = 256 // the per-head kernels' @workgroup_size
 	RowGroupSize  = 64  // the per-token kernels' @workgroup_size
