@@ -16,7 +16,7 @@ import (
 // Limits of the whole-model stream: each LM kernel is one workgroup whose
 // invocations loop over D, F or V (lm_common.wgsl), and lavapipe stops an
 // invocation after 65535 loop iterations; at these sizes the longest kernel
-// (the read-out: 3V + D·⌈V/256⌉) runs about 12,500. The page's model has
+// (the read-out: D + 2V + D·⌈V/64⌉) runs about 25,000. The page's model has
 // D = 64, F = 128, V = 76.
 const (
 	MaxLMWidth = 256  // D

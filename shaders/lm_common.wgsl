@@ -24,9 +24,11 @@
 //                               XQ [H,d] | XK [H,d] | XV [H,d] | eta [H]
 //   @binding(4) hout read       the block's head outputs (common.wgsl's outb): Z [H,d] at L.outZ
 //
-// Each kernel is one workgroup of 256 invocations: the model is small (D = 64
-// in the page), so one character is latency, not arithmetic. Invocation i
-// owns the output columns i, i + 256, …; a reduction over D (an RMSNorm's
+// Each kernel is one workgroup of 64 invocations: the model is small (D = 64
+// in the page), so one character is latency, not arithmetic, and on lavapipe
+// 64 ran a character in about 6 ms against 9 ms for 256 (every invocation
+// repeats the reductions below). Invocation i owns the output columns
+// i, i + 64, …; a reduction over D (an RMSNorm's
 // mean square, the LayerNorm's mean and variance, the softmax's max and sum)
 // is computed by every invocation on its own, in the CPU's order, which costs
 // D (or V) loop iterations and saves a barrier. lavapipe stops an invocation
@@ -67,7 +69,7 @@ struct LMParams {
 @group(0) @binding(3) var<storage, read_write> hseq: array<f32>;
 @group(0) @binding(4) var<storage, read> hout: array<f32>;
 
-const WG: u32 = 256u; // invocations of every LM kernel's one workgroup
+const WG: u32 = 64u; // invocations of every LM kernel's one workgroup
 const CONV: u32 = 4u; // ttt.ConvWidth
 
 // rms_r returns 1/rms(act[x .. x+D)) = 1/sqrt(mean(x²) + eps), summed in order

@@ -14,10 +14,10 @@
 // into hseq, where the block's stream kernel reads them (XQ | XK | XV [H,d],
 // heads side by side, | eta [H]).
 // Bindings: L, prm, act (x, a, s, the block's hist and qkHist), hseq (written).
-// Dispatch: 1 workgroup of 256; 3 or 4 barriers.
+// Dispatch: 1 workgroup of 64; 3 or 4 barriers.
 // CPU twin: lm.Stream.Step (lm/stream.go: preConv, projectQK, ropeToken, the lr gate).
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let D = L.D;
   if (L.embed != 0u) {

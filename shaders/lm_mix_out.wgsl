@@ -9,10 +9,10 @@
 //   x += hg W_down                      [1,F] @ [F,D] -> [1,D]
 //
 // Bindings: L, prm, act (x, a, hg), hout (Z at L.outZ).
-// Dispatch: 1 workgroup of 256; 4 barriers.
+// Dispatch: 1 workgroup of 64; 4 barriers.
 // CPU twin: lm.Stream.Step (lm/stream.go, after the heads' Step).
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let D = L.D;
   let n = f32(D);

@@ -9,10 +9,10 @@
 // from which the Go side takes the next character's loss
 // −ln p = ln Σ − (logits[next] − max), finite even where p underflows to 0.
 // Bindings: L, prm, act (x, a, logits, probs, stat).
-// Dispatch: 1 workgroup of 256; 2 barriers.
+// Dispatch: 1 workgroup of 64; 2 barriers.
 // CPU twin: lm.Stream.Step (lm/stream.go: rmsNormForward, mmTB, softmax).
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let D = L.D;
   let V = L.V;
