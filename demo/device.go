@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 
+	"tttexplainer/gpu"
 	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
@@ -18,6 +19,22 @@ type Device interface {
 	NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt) (lm.HeadStream, error)
 	// Adapter names the hardware, "" for the CPU.
 	Adapter() string
+}
+
+// A ModelDevice runs a whole language model one character per round trip
+// (GPUDevice: gpu.LMStream). LMRun uses it where a device has it, and steps
+// each layer's heads through NewStream where it has not.
+type ModelDevice interface {
+	NewModelStream(m *lm.Model) (ModelStream, error)
+}
+
+// ModelStream reads a text through a whole language model, one character
+// per Step: the next character's distribution, the loss, every layer's
+// head inputs and inner losses, and W at the end of each mini-batch
+// (gpu.LMStep).
+type ModelStream interface {
+	Step(token int) (gpu.LMStep, error)
+	Close()
 }
 
 // CPU is the pure-Go backend: the reference, and the fallback.

@@ -24,6 +24,12 @@ func (g GPUDevice) NewOptStream(heads []*ttt.Head, W0 []*ttt.Weights, o ttt.Opt)
 	return g.Backend.NewOptStream(heads, W0, o)
 }
 
+// NewModelStream starts a gpu.LMStream: the whole language model on the
+// device, one submit and one readback per character (LMRun's path on the GPU).
+func (g GPUDevice) NewModelStream(m *lm.Model) (ModelStream, error) {
+	return g.Backend.NewLMStream(m)
+}
+
 // OpenWebGPU opens the default adapter (gpu.Open). Any failure (no
 // WebGPU, no adapter) is the reason the page gives for running on the CPU.
 // The kernels are self-tested one (model, form) at a time, when a run

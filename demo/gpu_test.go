@@ -10,7 +10,7 @@ import (
 	"tttexplainer/ttt/golden"
 )
 
-func openGPU(t *testing.T) Device {
+func openGPU(t testing.TB) Device {
 	t.Helper()
 	dev, msg, err := OpenWebGPU()
 	if err != nil {

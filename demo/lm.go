@@ -7,6 +7,7 @@ import (
 	"sort"
 	"unicode/utf8"
 
+	"tttexplainer/gpu"
 	"tttexplainer/lm"
 	"tttexplainer/scenario"
 	"tttexplainer/ttt"
@@ -33,9 +34,10 @@ type LMRun struct {
 	Tokens    []int
 
 	dev    Device
-	reason string // why the device is what it is (fallbacks)
-	st     *lm.Stream
-	layers []*lmHeads
+	reason string      // why the device is what it is (fallbacks)
+	whole  ModelStream // the whole model on the device (a ModelDevice), or nil
+	st     *lm.Stream  // otherwise lm.Stream, each layer's heads behind an lmHeads on dev
+	layers []*lmHeads  // per layer: the logged head inputs and W at the boundaries
 
 	Top  [][]LMPred // [done][LMTop] p(character i+1 | characters 0..i), most likely first
 	Loss []float32  // [done−1] −ln p(character i+1 | characters 0..i): the next character's loss in nats
@@ -71,6 +73,20 @@ func NewLMRun(m *lm.Model, text string, dev Device, reason string) (*LMRun, erro
 
 func (r *LMRun) start(dev Device) error {
 	r.layers = nil
+	if md, ok := dev.(ModelDevice); ok {
+		var ws ModelStream
+		err := guard(func() (err error) { ws, err = md.NewModelStream(r.Model); return err })
+		if err == nil {
+			r.whole = ws
+			for l := range r.Model.Config.Layers {
+				heads, W0 := r.Model.StreamHeads(l)
+				r.layers = append(r.layers, newLMLog(r, heads, W0))
+			}
+			return nil
+		}
+		// TTT-MLP past the kernels' limits, say: the layers' heads may still run there.
+		r.reason = joinReason(r.reason, fmt.Sprintf("each layer's heads run on %s, the rest of the model on the CPU, because the whole model does not: %v", dev.Name(), err))
+	}
 	st, err := r.Model.NewStream(func(heads []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
 		h, err := newLMHeads(r, dev, heads, W0)
 		if err != nil {
@@ -86,9 +102,34 @@ func (r *LMRun) start(dev Device) error {
 	return nil
 }
 
-// toCPU moves every layer to the CPU at the token each has reached.
+// joinReason adds a sentence to a reason.
+func joinReason(reason, more string) string {
+	if reason == "" {
+		return more
+	}
+	return reason + "; " + more
+}
+
+// toCPU moves every layer to the CPU at the token each has reached. A
+// whole-model stream's state (the residual stream's conv histories, the
+// last logits) stays on the device, so the CPU reads the text again from
+// its start: at most scenario.MaxLMText characters, once, and the
+// history shown (Top, Loss) is kept as the device computed it.
 func (r *LMRun) toCPU(reason string) error {
 	if r.dev.Name() == "cpu" {
+		return nil
+	}
+	if r.whole != nil {
+		guard(func() error { r.whole.Close(); return nil })
+		r.whole, r.dev, r.reason = nil, CPU{}, reason
+		if err := r.start(r.dev); err != nil {
+			return err
+		}
+		for i := range r.Done() {
+			if _, err := r.st.Step(r.Tokens[i]); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	for _, h := range r.layers {
@@ -119,7 +160,7 @@ func (r *LMRun) Step() (bool, error) {
 	if i >= r.Len() {
 		return false, nil
 	}
-	step, err := r.st.Step(r.Tokens[i])
+	step, err := r.step(i)
 	if err != nil {
 		return false, err
 	}
@@ -129,6 +170,43 @@ func (r *LMRun) Step() (bool, error) {
 	r.Top = append(r.Top, topK(step.Probs, LMTop))
 	r.t = r.Done()
 	return true, nil
+}
+
+// step reads character i through the whole model on the device, or
+// through lm.Stream; a device that fails moves the model to the CPU.
+func (r *LMRun) step(i int) (lm.Step, error) {
+	if r.whole == nil {
+		return r.st.Step(r.Tokens[i])
+	}
+	var s gpu.LMStep
+	err := guard(func() (err error) { s, err = r.whole.Step(r.Tokens[i]); return err })
+	if err == nil {
+		err = r.log(s)
+	}
+	if err != nil {
+		if ferr := r.toCPU(fmt.Sprintf("the %s backend failed at character %d, so the model moved to the CPU: %v", r.dev.Name(), i+1, err)); ferr != nil {
+			return lm.Step{}, ferr
+		}
+		return r.st.Step(r.Tokens[i])
+	}
+	return s.Step, nil
+}
+
+// log keeps a whole-model step's head inputs and boundary W per layer.
+func (r *LMRun) log(s gpu.LMStep) error {
+	if len(s.XQ) != len(r.layers) || len(s.XK) != len(r.layers) || len(s.XV) != len(r.layers) || len(s.Eta) != len(r.layers) {
+		return fmt.Errorf("demo: the model stream gave head inputs for %d layers, want %d", len(s.XQ), len(r.layers))
+	}
+	for l, h := range r.layers {
+		var W []*ttt.Weights
+		if s.W != nil {
+			W = s.W[l]
+		}
+		if err := h.logStep(s.XQ[l], s.XK[l], s.XV[l], s.Eta[l], W); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lmChars is the number of characters tokens stand for. Outputs of a model
@@ -178,6 +256,10 @@ func (r *LMRun) BitsPerChar() float64 {
 
 // Close releases the device streams.
 func (r *LMRun) Close() {
+	if r.whole != nil {
+		guard(func() error { r.whole.Close(); return nil })
+		r.whole = nil
+	}
 	if r.st != nil {
 		r.st.Close()
 	}

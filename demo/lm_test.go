@@ -183,8 +183,8 @@ func TestLMGPUMatchesCPU(t *testing.T) {
 	dev := openGPU(t)
 	m := testLM(t)
 	gpuRun := readAll(t, m, lmPrompt, dev)
-	if d, reason := gpuRun.Device(); d.Name() != "webgpu" {
-		t.Fatalf("the run is on %s: %s", d.Name(), reason)
+	if d, reason := gpuRun.Device(); d.Name() != "webgpu" || gpuRun.whole == nil {
+		t.Fatalf("the run is on %s, whole model on the device: %v: %s", d.Name(), gpuRun.whole != nil, reason)
 	}
 	compareRuns(t, gpuRun, readAll(t, m, lmPrompt, CPU{}))
 
@@ -215,19 +215,27 @@ func TestLMGPUMatchesCPU(t *testing.T) {
 // TestLMDeviceLossFallsBack: a device that fails mid-text (by an error, or
 // a panic as a JavaScript exception inside WebGPU would) moves the model to
 // the CPU, which says why, keeps what was read, and ends with the numbers
-// of a run that was on the CPU all along.
+// of a run that was on the CPU all along: with each layer's heads on the
+// device (failing), and with the whole model there (failingModel), whose
+// stream fails at the first character, inside a mini-batch and just after
+// one ends.
 func TestLMDeviceLossFallsBack(t *testing.T) {
 	m := testLM(t)
 	want := readAll(t, m, lmPrompt, CPU{})
 	for _, tc := range []struct {
 		left   int
 		panics bool
-	}{{0, false}, {37, false}, {50, true}} {
+		whole  bool
+	}{{0, false, false}, {37, false, false}, {50, true, false}, {0, false, true}, {37, false, true}, {32, true, true}} {
 		left := tc.left
-		r := readAll(t, m, lmPrompt, failing{left: &left, panics: tc.panics})
-		dev, reason := r.Device()
-		if dev.Name() != "cpu" || !strings.Contains(reason, "device lost (test)") || !strings.Contains(reason, "moved to the CPU") {
-			t.Errorf("failing after %d steps: on %s, reason %q", tc.left, dev.Name(), reason)
+		var dev Device = failing{left: &left, panics: tc.panics}
+		if tc.whole {
+			dev = failingModel{left: &left, panics: tc.panics}
+		}
+		r := readAll(t, m, lmPrompt, dev)
+		got, reason := r.Device()
+		if got.Name() != "cpu" || !strings.Contains(reason, "device lost (test)") || !strings.Contains(reason, "moved to the CPU") || r.whole != nil {
+			t.Errorf("failing after %d steps (whole model: %v): on %s, reason %q", tc.left, tc.whole, got.Name(), reason)
 		}
 		compareRuns(t, r, want)
 	}
@@ -350,6 +358,12 @@ func TestGPULMSessionLosesDevice(t *testing.T) {
 	if f := ls.Frame(); f.Backend != "webgpu" || len(before) != 39 {
 		t.Fatalf("before the loss: %s, %d losses (%s)", f.Backend, len(before), f.Reason)
 	}
+	ls.Do(func(r *LMRun) error {
+		if r.whole == nil {
+			t.Errorf("the page's run on the GPU does not use the whole-model stream: %s", r.reason)
+		}
+		return nil
+	})
 	if err := ss.LoseGPU(); err != nil {
 		t.Fatal(err)
 	}

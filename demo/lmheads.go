@@ -15,6 +15,11 @@ import (
 //     tokens), and a GPU stream reads its weights back once a mini-batch;
 //   - when the device fails, a CPU stream starts at the last boundary,
 //     replays the logged tokens, and the model goes on: its history is kept.
+//
+// Under a whole-model stream (LMRun.whole) it has no stream of its own
+// (inner is nil): the model stream's readback brings each token's head
+// inputs and, at a boundary, W (logStep), and W between boundaries, the
+// current token's too, is replayed on the CPU.
 type lmHeads struct {
 	run   *LMRun
 	heads []*ttt.Head
@@ -37,6 +42,33 @@ func newLMHeads(run *LMRun, dev Device, heads []*ttt.Head, W0 []*ttt.Weights) (*
 		return nil, gerr
 	}
 	return h, nil
+}
+
+// newLMLog is an lmHeads with no stream: the log of a whole-model stream's layer.
+func newLMLog(run *LMRun, heads []*ttt.Head, W0 []*ttt.Weights) *lmHeads {
+	h := &lmHeads{run: run, heads: heads, H: len(heads), d: heads[0].D, b: heads[0].B}
+	h.boundaries = append(h.boundaries, clone(W0))
+	return h
+}
+
+// logStep logs one token's head inputs that a whole-model stream computed,
+// and W after it, which the stream gives at each mini-batch end.
+func (h *lmHeads) logStep(q, k, v, lr []float32, W []*ttt.Weights) error {
+	if n := h.H * h.d; len(q) != n || len(k) != n || len(v) != n || len(lr) != h.H {
+		return fmt.Errorf("demo: a layer's head inputs have %d, %d, %d, %d values, want %d, %d, %d, %d", len(q), len(k), len(v), len(lr), n, n, n, h.H)
+	}
+	if end := (h.n+1)%h.b == 0; end != (W != nil) || (W != nil && len(W) != h.H) {
+		return fmt.Errorf("demo: after token %d the model stream gave %d heads' W, want them exactly at mini-batch ends (b = %d)", h.n+1, len(W), h.b)
+	}
+	h.q = append(h.q, q...)
+	h.k = append(h.k, k...)
+	h.v = append(h.v, v...)
+	h.lr = append(h.lr, lr...)
+	h.n++
+	if W != nil {
+		h.boundaries = append(h.boundaries, W)
+	}
+	return nil
 }
 
 // Step is lm.HeadStream's Step: z [H,d] and losses [H] of one token.
@@ -108,7 +140,7 @@ func (h *lmHeads) weightsAt(p int) ([]*ttt.Weights, error) {
 	if p%h.b == 0 && p/h.b < len(h.boundaries) {
 		return clone(h.boundaries[p/h.b]), nil // read back once, when Step reached it
 	}
-	if p == h.n {
+	if p == h.n && h.inner != nil {
 		return h.Weights()
 	}
 	return h.replay(p-p%h.b, p).Weights()

@@ -4,13 +4,45 @@ import (
 	"strings"
 	"testing"
 
+	"tttexplainer/gpu"
 	"tttexplainer/lm"
 	"tttexplainer/ttt"
 )
 
-// counting is a device that counts its streams' GPU round trips: on
-// gpu.Stream each Step is one submit and one readback (z and the losses),
-// and each Weights one more.
+// TestLMRoundTrips: on the GPU (lavapipe here) reading a text costs the
+// whole model at most one round trip (one submit, one readback) per
+// character, W at each mini-batch end included; showing W afterwards at
+// any character (a boundary, between boundaries, the last) costs none.
+func TestLMRoundTrips(t *testing.T) {
+	dev := openGPU(t)
+	be := dev.(GPUDevice).Backend
+	m := testLM(t)
+	c := m.Config
+	text := strings.Repeat("Call me Ishmael. ", 5)[:5*c.B+3] // five whole mini-batches and a partial one
+	before := be.Stats()
+	r := readAll(t, m, text, dev)
+	if r.whole == nil {
+		t.Fatalf("the run does not use the whole-model stream (%s)", r.reason)
+	}
+	n := len(text)
+	got := be.Stats()
+	if s, rb := got.Submits-before.Submits, got.Readbacks-before.Readbacks; s > n || rb > n || rb == 0 {
+		t.Errorf("reading %d characters (%d mini-batch ends, %d layers): %d submits and %d readbacks, want at most 1 and 1 per character", n, n/c.B, c.Layers, s, rb)
+	}
+	t.Logf("%d characters, %d layers, %d mini-batch ends: %d submits, %d readbacks", n, c.Layers, n/c.B, got.Submits-before.Submits, got.Readbacks-before.Readbacks)
+	for _, p := range []int{n, 2 * c.B, 2*c.B + 5, 0, n - 1} {
+		if _, err := r.WeightsAt(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := be.Stats(); after != got {
+		t.Errorf("W at characters %d, %d, %d, 0 and %d: %d more submits and %d more readbacks, want 0", n, 2*c.B, 2*c.B+5, n-1, after.Submits-got.Submits, after.Readbacks-got.Readbacks)
+	}
+}
+
+// counting is a device without a whole-model stream that counts its
+// streams' GPU round trips: on gpu.Stream each Step is one submit and one
+// readback (z and the losses), and each Weights one more.
 type counting struct {
 	CPU
 	trips *int
@@ -36,12 +68,12 @@ func (c countingStream) Weights() ([]*ttt.Weights, error) {
 	return c.CPUStream.Weights()
 }
 
-// TestLMRoundTrips: reading a text costs each TTT layer one round trip per
-// character and one per mini-batch (W at its end, which every later view of
-// W at or before it reuses); showing W at a mini-batch boundary costs none.
-// (One round trip per character for the whole model would need the norms,
-// the FFN and the read-out on the GPU too: layer 2 reads layer 1's output.)
-func TestLMRoundTrips(t *testing.T) {
+// TestLMRoundTripsPerLayer: where the whole model cannot run on the device
+// (a device without it, a model past gpu.LMStream's limits) each TTT
+// layer's heads step there: one round trip per character and one per
+// mini-batch (W at its end, which every later view of W at or before it
+// reuses) per layer; showing W at a mini-batch boundary costs none.
+func TestLMRoundTripsPerLayer(t *testing.T) {
 	m := testLM(t)
 	c := m.Config
 	trips := 0
@@ -60,4 +92,77 @@ func TestLMRoundTrips(t *testing.T) {
 	if trips != before {
 		t.Errorf("W at mini-batch boundaries (characters %d, %d, 0): %d more round trips, want 0", n, 2*c.B, trips-before)
 	}
+}
+
+// failingModel is a device with a whole-model stream that breaks after
+// some characters, as a lost GPU does; until then it computes on the CPU
+// what gpu.LMStream does (cpuModelStream).
+type failingModel struct {
+	CPU
+	left   *int
+	panics bool
+}
+
+func (f failingModel) Name() string { return "webgpu" }
+func (f failingModel) NewModelStream(m *lm.Model) (ModelStream, error) {
+	s := &cpuModelStream{b: m.Config.B}
+	st, err := m.NewStream(func(h []*ttt.Head, W0 []*ttt.Weights) (lm.HeadStream, error) {
+		hs, err := lm.CPUHeads(h, W0)
+		l := &loggedHeads{HeadStream: hs}
+		s.logs = append(s.logs, l)
+		return l, err
+	})
+	s.st = st
+	return &failingModelStream{s, f.left, f.panics}, err
+}
+
+// cpuModelStream is a ModelStream on the CPU: lm.Stream, with each
+// layer's head inputs logged as they pass.
+type cpuModelStream struct {
+	st   *lm.Stream
+	logs []*loggedHeads
+	b    int
+}
+
+func (c *cpuModelStream) Step(token int) (gpu.LMStep, error) {
+	s, err := c.st.Step(token)
+	if err != nil {
+		return gpu.LMStep{}, err
+	}
+	out := gpu.LMStep{Step: s}
+	for _, l := range c.logs {
+		out.XQ, out.XK, out.XV, out.Eta = append(out.XQ, l.q), append(out.XK, l.k), append(out.XV, l.v), append(out.Eta, l.eta)
+	}
+	if c.st.Pos()%c.b == 0 {
+		out.W, err = c.st.Weights()
+	}
+	return out, err
+}
+
+func (c *cpuModelStream) Close() { c.st.Close() }
+
+type loggedHeads struct {
+	lm.HeadStream
+	q, k, v, eta []float32 // the last token's
+}
+
+func (h *loggedHeads) Step(z []float32, losses []ttt.Losses, q, k, v, lr []float32) error {
+	h.q, h.k, h.v, h.eta = append([]float32(nil), q...), append([]float32(nil), k...), append([]float32(nil), v...), append([]float32(nil), lr...)
+	return h.HeadStream.Step(z, losses, q, k, v, lr)
+}
+
+type failingModelStream struct {
+	*cpuModelStream
+	left   *int
+	panics bool
+}
+
+func (f *failingModelStream) Step(token int) (gpu.LMStep, error) {
+	if *f.left--; *f.left < 0 {
+		if f.panics {
+			panic(errLost)
+		}
+		return gpu.LMStep{}, errLost
+	}
+	return f.cpuModelStream.Step(token)
 }

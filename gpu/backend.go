@@ -54,6 +54,8 @@ type Backend struct {
 	bgl   *wgpu.BindGroupLayout
 	pl    *wgpu.PipelineLayout
 	pipes map[string]*wgpu.ComputePipeline
+	lmBgl *wgpu.BindGroupLayout // the language model's kernels (lm_*.wgsl), made when first needed
+	lmPl  *wgpu.PipelineLayout
 	ws    *workspace // buffers of Run, RunBare and the attention kernels
 	stats Stats
 
@@ -128,6 +130,11 @@ func (be *Backend) Close() {
 		p.Release()
 	}
 	be.pipes = nil
+	if be.lmPl != nil {
+		be.lmPl.Release()
+		be.lmBgl.Release()
+		be.lmPl, be.lmBgl = nil, nil
+	}
 	be.pl.Release()
 	be.bgl.Release()
 	be.d.release()

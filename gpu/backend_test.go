@@ -18,51 +18,63 @@ import (
 	"tttexplainer/ttt"
 )
 
-// TestParamsMirrorsWGSL parses struct Params out of common.wgsl, lays it out
-// by WGSL's rules (every member here is a 4-byte scalar: align 4, size 4) and
-// checks that the Go mirror has the same members, in the same order, at the
-// same offsets, and the same size.
+// TestParamsMirrorsWGSL parses struct Params out of common.wgsl and struct
+// LMParams out of lm_common.wgsl, lays each out by WGSL's rules (every
+// member here is a 4-byte scalar: align 4, size 4) and checks that the Go
+// mirror has the same members, in the same order, at the same offsets, and
+// the same size.
 func TestParamsMirrorsWGSL(t *testing.T) {
-	src, err := shaders.Raw(shaders.Common)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := regexp.MustCompile(`(?s)struct Params \{(.*?)\n\}`).FindStringSubmatch(src)
-	if body == nil {
-		t.Fatal("no struct Params in common.wgsl")
-	}
-	// Strip comments, then read "name: type" pairs.
-	text := regexp.MustCompile(`//[^\n]*`).ReplaceAllString(body[1], "")
-	members := regexp.MustCompile(`(\w+)\s*:\s*(\w+)`).FindAllStringSubmatch(text, -1)
-	typ := reflect.TypeOf(Params{})
-	if len(members) != typ.NumField() {
-		t.Fatalf("WGSL Params has %d members, the Go mirror %d fields", len(members), typ.NumField())
-	}
-	off := 0
-	for i, m := range members {
-		f := typ.Field(i)
-		if !strings.EqualFold(m[1], f.Name) {
-			t.Errorf("member %d: WGSL %s, Go %s", i, m[1], f.Name)
-		}
-		wantKind := map[string]reflect.Kind{"u32": reflect.Uint32, "f32": reflect.Float32}[m[2]]
-		if f.Type.Kind() != wantKind {
-			t.Errorf("%s: WGSL %s, Go %v", m[1], m[2], f.Type)
-		}
-		if int(f.Offset) != off {
-			t.Errorf("%s at Go offset %d, WGSL offset %d", m[1], f.Offset, off)
-		}
-		off += 4
-	}
-	// A uniform struct's size rounds up to its alignment; 16 keeps it a whole
-	// number of vec4 rows, which the binding's minBindingSize assumes.
-	if off != paramsSize || int(typ.Size()) != paramsSize || paramsSize%16 != 0 {
-		t.Fatalf("Params: WGSL %d bytes, Go %d, paramsSize %d (want equal, a multiple of 16)", off, typ.Size(), paramsSize)
-	}
+	mirrors(t, shaders.Common, "Params", reflect.TypeOf(Params{}), paramsSize)
+	mirrors(t, shaders.LMCommon, "LMParams", reflect.TypeOf(LMParams{}), lmParamsSize)
 	var b [paramsSize]byte
 	p := Params{H: 1, Eps: 1e-6, Plain: 7}
 	p.put(b[:])
 	if b[0] != 1 || math.Float32frombits(uint32(b[72])|uint32(b[73])<<8|uint32(b[74])<<16|uint32(b[75])<<24) != 1e-6 || b[76] != 7 {
 		t.Fatalf("put wrote % x", b)
+	}
+	var lb [lmParamsSize]byte
+	lp := LMParams{D: 64, BaseLR: 0.5, Pad: 9}
+	lp.put(lb[:])
+	if lb[0] != 64 || math.Float32frombits(uint32(lb[40])|uint32(lb[41])<<8|uint32(lb[42])<<16|uint32(lb[43])<<24) != 0.5 || lb[188] != 9 {
+		t.Fatalf("LMParams.put wrote % x", lb)
+	}
+}
+
+func mirrors(t *testing.T, file, name string, typ reflect.Type, size int) {
+	t.Helper()
+	src, err := shaders.Raw(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := regexp.MustCompile(`(?s)struct ` + name + ` \{(.*?)\n\}`).FindStringSubmatch(src)
+	if body == nil {
+		t.Fatalf("no struct %s in %s.wgsl", name, file)
+	}
+	// Strip comments, then read "name: type" pairs.
+	text := regexp.MustCompile(`//[^\n]*`).ReplaceAllString(body[1], "")
+	members := regexp.MustCompile(`(\w+)\s*:\s*(\w+)`).FindAllStringSubmatch(text, -1)
+	if len(members) != typ.NumField() {
+		t.Fatalf("WGSL %s has %d members, the Go mirror %d fields", name, len(members), typ.NumField())
+	}
+	off := 0
+	for i, m := range members {
+		f := typ.Field(i)
+		if !strings.EqualFold(m[1], f.Name) {
+			t.Errorf("%s member %d: WGSL %s, Go %s", name, i, m[1], f.Name)
+		}
+		wantKind := map[string]reflect.Kind{"u32": reflect.Uint32, "f32": reflect.Float32}[m[2]]
+		if f.Type.Kind() != wantKind {
+			t.Errorf("%s.%s: WGSL %s, Go %v", name, m[1], m[2], f.Type)
+		}
+		if int(f.Offset) != off {
+			t.Errorf("%s.%s at Go offset %d, WGSL offset %d", name, m[1], f.Offset, off)
+		}
+		off += 4
+	}
+	// A uniform struct's size rounds up to its alignment; 16 keeps it a whole
+	// number of vec4 rows, which the binding's minBindingSize assumes.
+	if off != size || int(typ.Size()) != size || size%16 != 0 {
+		t.Fatalf("%s: WGSL %d bytes, Go %d, the size constant %d (want equal, a multiple of 16)", name, off, typ.Size(), size)
 	}
 }
 
@@ -71,8 +83,8 @@ func TestParamsMirrorsWGSL(t *testing.T) {
 func TestShaderHeaders(t *testing.T) {
 	be := backend(t)
 	names := shaders.Names()
-	if len(names) != 14 {
-		t.Fatalf("shaders.Names() = %v, want the 14 kernels", names)
+	if len(names) != 17 {
+		t.Fatalf("shaders.Names() = %v, want the 17 kernels", names)
 	}
 	for _, n := range names {
 		src, err := shaders.Raw(n)

@@ -27,7 +27,7 @@ var bufNames = [nbufs]string{"uniforms", "seq", "hp", "w0", "state", "scratch", 
 
 var bufUsage = [nbufs]wgpu.BufferUsage{
 	wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst,
-	wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst,
+	wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst | wgpu.BufferUsageCopySrc, // CopySrc: LMStream reads back the head inputs lm_mix_in wrote
 	wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst,
 	wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst,
 	wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst | wgpu.BufferUsageCopySrc,
@@ -194,17 +194,61 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 		return nil, err
 	}
 	uni := make([]byte, len(steps)*slotSize)
+	rec := make([]passStep, len(steps))
 	for i := range steps {
 		steps[i].p.put(uni[i*slotSize:])
+		rec[i] = passStep{pipes[i], bg, uint32(i * slotSize), steps[i].groups}
 	}
+	copies := make([]copyReq, len(reads))
+	for i, r := range reads {
+		copies[i] = copyReq{w.bufs[r.buf], bufNames[r.buf], r.floats}
+	}
+	// A readback alone (Stream.Weights) has no uniforms; the browser's
+	// WriteBuffer panics on an empty slice (roundTrip skips empty writes).
+	return be.roundTrip([]bufWrite{{w.bufs[bufUni], "uniforms", uni}}, rec, copies, w.bufs[bufStage])
+}
 
+// passStep is one dispatch of a recorded compute pass: its pipeline, its
+// bind group with the dynamic offset of its uniform slot, its workgroups.
+type passStep struct {
+	pipe   *wgpu.ComputePipeline
+	bg     *wgpu.BindGroup
+	offset uint32
+	groups int
+}
+
+// bufWrite uploads bytes to the start of a buffer before the pass runs.
+type bufWrite struct {
+	buf  *wgpu.Buffer
+	name string
+	data []byte
+}
+
+// copyReq asks for the first floats of a buffer to come back.
+type copyReq struct {
+	buf    *wgpu.Buffer
+	name   string
+	floats int
+}
+
+// roundTrip is one GPU round trip: it writes the uniforms, records every
+// step into one compute pass of one command encoder, copies the requested
+// buffers one after another into the staging buffer, submits once and
+// reads back once. It returns the floats of each copy in order. The caller
+// holds be.mu and has made stage large enough.
+func (be *Backend) roundTrip(writes []bufWrite, steps []passStep, copies []copyReq, stage *wgpu.Buffer) ([][]uint32, error) {
+	floats := 0
+	for _, c := range copies {
+		floats += c.floats
+	}
 	be.d.pushScopes()
-	err = func() error {
-		// A readback alone (Stream.Weights) has no uniforms; the browser's
-		// WriteBuffer panics on an empty slice.
-		if len(uni) > 0 {
-			if err := be.d.writeBuffer(w.bufs[bufUni], 0, uni); err != nil {
-				return fmt.Errorf("gpu: writing the uniforms: %v", err)
+	err := func() error {
+		for _, w := range writes {
+			if len(w.data) == 0 {
+				continue
+			}
+			if err := be.d.writeBuffer(w.buf, 0, w.data); err != nil {
+				return fmt.Errorf("gpu: writing the %s: %v", w.name, err)
 			}
 		}
 		enc, err := be.d.dev.CreateCommandEncoder(&wgpu.CommandEncoderDescriptor{Label: "ttt"})
@@ -214,23 +258,23 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 		defer enc.Release()
 		pass := enc.BeginComputePass(nil)
 		var last *wgpu.ComputePipeline
-		for i, s := range steps {
-			if pipes[i] != last {
-				pass.SetPipeline(pipes[i])
-				last = pipes[i]
+		for _, s := range steps {
+			if s.pipe != last {
+				pass.SetPipeline(s.pipe)
+				last = s.pipe
 			}
-			pass.SetBindGroup(0, bg, []uint32{uint32(i * slotSize)})
+			pass.SetBindGroup(0, s.bg, []uint32{s.offset})
 			pass.DispatchWorkgroups(uint32(s.groups), 1, 1)
 		}
 		if err := be.d.endPass(pass); err != nil {
 			return fmt.Errorf("gpu: recording the compute pass: %v", err)
 		}
 		off := uint64(0)
-		for _, r := range reads {
-			if err := enc.CopyBufferToBuffer(w.bufs[r.buf], 0, w.bufs[bufStage], off, uint64(r.floats)*4); err != nil {
-				return fmt.Errorf("gpu: copying the %s buffer for readback: %v", bufNames[r.buf], err)
+		for _, c := range copies {
+			if err := enc.CopyBufferToBuffer(c.buf, 0, stage, off, uint64(c.floats)*4); err != nil {
+				return fmt.Errorf("gpu: copying the %s buffer for readback: %v", c.name, err)
 			}
-			off += uint64(r.floats) * 4
+			off += uint64(c.floats) * 4
 		}
 		cmd, err := enc.Finish(nil)
 		if err != nil {
@@ -245,7 +289,7 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 	// promise that would otherwise cost a round trip of its own before the map.
 	var raw []byte
 	if err == nil {
-		raw, err = be.d.read(w.bufs[bufStage], uint64(stage)*4)
+		raw, err = be.d.read(stage, uint64(floats)*4)
 		if err == nil {
 			be.stats.Readbacks++
 		}
@@ -259,12 +303,12 @@ func (w *workspace) run(steps []dispatch, reads []readReq) ([][]uint32, error) {
 		}
 		return nil, err
 	}
-	all := unsafe.Slice((*uint32)(unsafe.Pointer(&raw[0])), stage)
-	out := make([][]uint32, len(reads))
+	all := unsafe.Slice((*uint32)(unsafe.Pointer(&raw[0])), floats)
+	out := make([][]uint32, len(copies))
 	off := 0
-	for i, r := range reads {
-		out[i] = all[off : off+r.floats]
-		off += r.floats
+	for i, c := range copies {
+		out[i] = all[off : off+c.floats]
+		off += c.floats
 	}
 	return out, nil
 }
@@ -278,12 +322,18 @@ func (be *Backend) pipeline(name string) (*wgpu.ComputePipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	pl := be.pl
+	if shaders.IsLM(name) {
+		if pl, err = be.lmLayouts(); err != nil {
+			return nil, err
+		}
+	}
 	be.d.pushScopes()
 	mod, err := be.d.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: name, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src}})
 	var p *wgpu.ComputePipeline
 	if err == nil {
 		p, err = be.d.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{
-			Layout:  be.pl,
+			Layout:  pl,
 			Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: shaders.EntryPoint},
 		})
 		mod.Release()

@@ -153,27 +153,11 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 	if newHeads == nil {
 		newHeads = CPUHeads
 	}
-	D, H, d, F, V := c.D, c.H, c.HeadSize(), c.FFN, c.Vocab
+	D, H, F, V := c.D, c.H, c.FFN, c.Vocab
 	f := func(n int) []float32 { return make([]float32, n) }
 	s := &Stream{m: m, prev: f(V), probs: f(V), x: f(D), a: f(D), q: f(D), k: f(D), v: f(D), z: f(D), y: f(D), lr: f(H), hg: f(F), hu: f(F), logits: f(V), s: f(D)}
-	for l, bp := range m.Params.Blocks {
-		heads, W0 := make([]*ttt.Head, H), make([]*ttt.Weights, H)
-		tau := bp.Tau
-		if c.TauExp {
-			tau = clampTau(tau)
-		}
-		for h := 0; h < H; h++ {
-			heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: tau, Eps: normEps}
-			state := make([]float32, c.stateSize())
-			m.initialState(state, bp, h)
-			if c.Mixer == TTTMLP {
-				heads[h].Model = ttt.MLP
-				s := mlpView(state, d)
-				W0[h] = &ttt.Weights{Model: ttt.MLP, D: d, W1: s.W1, B1: s.b1, W2: s.W2, B2: s.b2}
-			} else {
-				W0[h] = &ttt.Weights{Model: ttt.Linear, D: d, W: state[:d*d], B: state[d*d:]}
-			}
-		}
+	for l := range m.Params.Blocks {
+		heads, W0 := m.StreamHeads(l)
 		hs, err := newHeads(heads, W0)
 		if err != nil {
 			s.Close()
@@ -189,6 +173,34 @@ func (m *Model) NewStream(newHeads NewHeadStream) (*Stream, error) {
 		}
 	}
 	return s, nil
+}
+
+// StreamHeads returns block l's TTT heads as a stream steps them and their
+// initial inner weights W0 (fresh copies): the LN γ, β of f, the token
+// scale τ (with TauExp, the equivalent clamp-form τ of clampTau) and the
+// learned W0, b0 (or the TTT-MLP's W1, b1, W2, b2). NewStream starts each
+// layer's HeadStream from them; gpu.LMStream uploads the same.
+func (m *Model) StreamHeads(l int) ([]*ttt.Head, []*ttt.Weights) {
+	c, bp := m.Config, m.Params.Blocks[l]
+	H, d := c.H, c.HeadSize()
+	heads, W0 := make([]*ttt.Head, H), make([]*ttt.Weights, H)
+	tau := bp.Tau
+	if c.TauExp {
+		tau = clampTau(tau)
+	}
+	for h := 0; h < H; h++ {
+		heads[h] = &ttt.Head{Model: ttt.Linear, D: d, B: c.B, Gamma: bp.Gamma[h*d : (h+1)*d], Beta: bp.Beta[h*d : (h+1)*d], Tau: tau, Eps: normEps}
+		state := make([]float32, c.stateSize())
+		m.initialState(state, bp, h)
+		if c.Mixer == TTTMLP {
+			heads[h].Model = ttt.MLP
+			s := mlpView(state, d)
+			W0[h] = &ttt.Weights{Model: ttt.MLP, D: d, W1: s.W1, B1: s.b1, W2: s.W2, B2: s.b2}
+		} else {
+			W0[h] = &ttt.Weights{Model: ttt.Linear, D: d, W: state[:d*d], B: state[d*d:]}
+		}
+	}
+	return heads, W0
 }
 
 // Step reads one token (an index into Vocab) and returns the distribution of the next.

@@ -2,7 +2,9 @@
 // per file, each opening with what it computes, its bindings, its dispatch
 // shape and its CPU twin in package ttt. Every kernel is compiled with
 // common.wgsl (the shared Params uniform, bindings and LayerNorm helpers)
-// in front of it.
+// in front of it, except the language model's (lm_*.wgsl: the rest of
+// lm.Stream's forward around the heads), which have lm_common.wgsl, their
+// own uniform and bindings, in front of them instead.
 package shaders
 
 import (
@@ -16,8 +18,12 @@ import (
 //go:embed *.wgsl
 var files embed.FS
 
-// Common is the name of the prelude that Source puts in front of every kernel.
-const Common = "common"
+// Common is the name of the prelude that Source puts in front of every
+// kernel but the language model's; LMCommon is theirs.
+const (
+	Common   = "common"
+	LMCommon = "lm_common"
+)
 
 // Kernel names, one per .wgsl file.
 const (
@@ -35,6 +41,9 @@ const (
 	AttnSoftmax   = "attn_softmax"
 	BareDual      = "bare_dual"
 	BarePrimal    = "bare_primal"
+	LMMixIn       = "lm_mix_in"  // embedding, pre_conv, RMSNorm, θ_Q θ_K θ_V (or share_qk), RoPE, η gate
+	LMMixOut      = "lm_mix_out" // post-norm, θ_O, residual, RMSNorm, SwiGLU FFN, residual
+	LMReadout     = "lm_readout" // final RMSNorm, logits, softmax
 	EntryPoint    = "main"
 	WorkgroupSize = 256 // the per-head kernels' @workgroup_size
 	RowGroupSize  = 64  // the per-token kernels' @workgroup_size
@@ -47,7 +56,7 @@ func Names() []string {
 	var out []string
 	for _, e := range ents {
 		n := strings.TrimSuffix(e.Name(), ".wgsl")
-		if n != Common {
+		if n != Common && n != LMCommon {
 			out = append(out, n)
 		}
 	}
@@ -64,16 +73,29 @@ func Raw(name string) (string, error) {
 	return string(b), nil
 }
 
-// Source returns the full WGSL of a kernel: common.wgsl, then the kernel.
+// IsLM reports whether a kernel is one of the language model's, compiled
+// behind lm_common.wgsl with its own bind group layout.
+func IsLM(name string) bool { return strings.HasPrefix(name, "lm_") }
+
+// Prelude is the prelude Source puts in front of a kernel.
+func Prelude(name string) string {
+	if IsLM(name) {
+		return LMCommon
+	}
+	return Common
+}
+
+// Source returns the full WGSL of a kernel: its prelude (common.wgsl or
+// lm_common.wgsl), then the kernel.
 func Source(name string) (string, error) {
-	if name == Common {
-		return "", fmt.Errorf("shaders: %q is the prelude, not a kernel", name)
+	if name == Common || name == LMCommon {
+		return "", fmt.Errorf("shaders: %q is a prelude, not a kernel", name)
 	}
 	k, err := Raw(name)
 	if err != nil {
 		return "", err
 	}
-	c, err := Raw(Common)
+	c, err := Raw(Prelude(name))
 	if err != nil {
 		return "", err
 	}

@@ -8,17 +8,14 @@ import (
 
 // TestKernels checks what needs no GPU: every kernel is listed, opens with
 // its name, what it computes, its bindings, its dispatch shape and its CPU
-// twin, and comes out of Source behind the common prelude.
+// twin, and comes out of Source behind its prelude (common.wgsl, or
+// lm_common.wgsl for the language model's).
 func TestKernels(t *testing.T) {
 	want := []string{AttnLinear, AttnSoftmax, BareDual, BarePrimal, DualLinear, DualMLP, LossW0Linear, LossW0MLP,
-		NaiveLinear, NaiveMLP, PrimalLinear, PrimalMLP, StreamLinear, StreamMLP}
+		NaiveLinear, NaiveMLP, PrimalLinear, PrimalMLP, StreamLinear, StreamMLP, LMMixIn, LMMixOut, LMReadout}
 	got := Names()
 	if strings.Join(got, ",") != strings.Join(sorted(want), ",") {
 		t.Fatalf("Names() = %v, want %v", got, sorted(want))
-	}
-	common, err := Raw(Common)
-	if err != nil {
-		t.Fatal(err)
 	}
 	for _, n := range got {
 		raw, err := Raw(n)
@@ -28,7 +25,11 @@ func TestKernels(t *testing.T) {
 		if !strings.HasPrefix(raw, "// "+n+".wgsl: ") {
 			t.Errorf("%s.wgsl does not open with its name and what it computes", n)
 		}
-		for _, k := range []string{"// Bindings:", "// Dispatch:", "// CPU twin: ttt."} {
+		twin := "// CPU twin: ttt."
+		if IsLM(n) {
+			twin = "// CPU twin: lm."
+		}
+		for _, k := range []string{"// Bindings:", "// Dispatch:", twin} {
 			if !strings.Contains(raw, k) {
 				t.Errorf("%s.wgsl: header lacks %q", n, k)
 			}
@@ -42,16 +43,22 @@ func TestKernels(t *testing.T) {
 				t.Errorf("%s.wgsl uses %q, an optional feature", n, f)
 			}
 		}
+		prelude, err := Raw(Prelude(n))
+		if err != nil {
+			t.Fatal(err)
+		}
 		src, err := Source(n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(src, common) || !strings.HasSuffix(src, raw) {
-			t.Errorf("Source(%s) is not common.wgsl followed by the kernel", n)
+		if !strings.HasPrefix(src, prelude) || !strings.HasSuffix(src, raw) {
+			t.Errorf("Source(%s) is not %s.wgsl followed by the kernel", n, Prelude(n))
 		}
 	}
-	if _, err := Source(Common); err == nil {
-		t.Error("Source(common) gave no error")
+	for _, p := range []string{Common, LMCommon} {
+		if _, err := Source(p); err == nil {
+			t.Errorf("Source(%s) gave no error", p)
+		}
 	}
 	if _, err := Source("nope"); err == nil {
 		t.Error("Source(nope) gave no error")
