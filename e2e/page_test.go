@@ -77,7 +77,7 @@ func buildPage(t *testing.T) string {
 			return
 		}
 		files := map[string]string{"wasm_exec.js": filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js")}
-		for _, name := range []string{"index.html", "view.html", "embed.html", "page.js", "load.js", "style.css", "lab.js", "lab.css", "lm.js"} {
+		for _, name := range []string{"index.html", "view.html", "embed.html", "page.js", "compile.js", "load.js", "style.css", "lab.js", "lab.css", "lm.js"} {
 			files[name] = filepath.Join("..", "web", name)
 		}
 		for name, src := range files {

@@ -46,6 +46,11 @@ type modeGame struct {
 }
 
 func (m *modeGame) Update() error {
+	// After the first frame, one size's remaining number glyphs a tick
+	// (wasm/text.go); once all are in, redraw with numbers placed exactly.
+	if m.game.drawn > 0 && m.game.tx.warm1() && len(m.game.tx.pending) == 0 {
+		m.game.shown.f, m.lm.shown.f = nil, nil
+	}
 	if !m.lm.active.Load() {
 		return m.game.Update()
 	}

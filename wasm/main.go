@@ -32,6 +32,9 @@ func main() {
 	if !parent.Truthy() {
 		parent = global
 	}
+	if tm := parent.Get("tttTimings"); tm.Truthy() {
+		tm.Set("goMain", parent.Get("performance").Call("now"))
+	}
 	s, notice := initialScenario(parent)
 	ss, err := demo.NewSession(s, demo.OpenWebGPU)
 	if err != nil { // cannot happen: initialScenario validated s

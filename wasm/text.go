@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"math"
 	"strings"
@@ -29,8 +30,11 @@ type texter struct {
 	words       map[pieceKey]*ebiten.Image // white runs of text without digits
 	glyphs      map[pieceKey]*ebiten.Image // white number glyphs, at each phase
 	widths      map[pieceKey]float64       // a piece's advance in device pixels
-	warm        map[sizeKey]bool           // sizes whose number glyphs are all rasterised
+	warm        map[sizeKey]bool           // sizes whose number glyphs are rasterised: at phase 0 (false) or all (true)
+	pending     []warmSize                 // sizes warm1 is still to finish
 	buf         []byte
+	cw, ch      int     // the 2D canvas's size
+	font        string  // the 2D context's font
 	uploads     int     // images rasterised and uploaded so far (the page's tttTimings)
 	drawn       []label // every label of the last frame, for tests (tttCore.labels)
 }
@@ -127,15 +131,43 @@ func (p piece) size(px float64, bold bool) (float64, sizeKey) {
 // rasterise draws s in white at size at x offset x0 (y: the baseline from
 // the top of px·1.3) and returns it as an ebiten image w wide.
 func (t *texter) rasterise(s string, size, px, y, x0 float64, w int, bold bool) *ebiten.Image {
+	return t.rasteriseRow([]cell{{s, x0, w}}, size, px, y, bold)[0]
+}
+
+// cell is one run of text in a row rasterised at once: drawn at x0 in a
+// box w pixels wide.
+type cell struct {
+	s  string
+	x0 float64
+	w  int
+}
+
+// rasteriseRow draws the cells side by side on the 2D canvas in one go and
+// uploads them as one image, returning each cell's part of it: a size's
+// number glyphs at every phase cost one upload, not 64. The canvas keeps
+// its size between calls (resizing it resets its state and reallocates).
+func (t *texter) rasteriseRow(cells []cell, size, px, y float64, bold bool) []*ebiten.Image {
 	h := int(math.Ceil(px * 1.3))
-	w = max(w, 1)
-	t.canvas.Set("width", w)
-	t.canvas.Set("height", h)
-	// Resizing the canvas resets its state.
-	t.ctx.Set("fillStyle", "#fff")
-	t.ctx.Set("textBaseline", "alphabetic")
-	t.ctx.Set("font", font(size, bold))
-	t.ctx.Call("fillText", s, x0, y)
+	w := 0
+	for i := range cells {
+		cells[i].w = max(cells[i].w, 1)
+		w += cells[i].w
+	}
+	if w > t.cw || h > t.ch {
+		t.cw, t.ch = max(w, t.cw, 1024), max(h, t.ch, 64)
+		t.canvas.Set("width", t.cw)
+		t.canvas.Set("height", t.ch)
+		t.ctx.Set("fillStyle", "#fff")
+		t.ctx.Set("textBaseline", "alphabetic")
+		t.font = ""
+	}
+	t.ctx.Call("clearRect", 0, 0, w, h)
+	t.setFont(font(refPx, bold))
+	x := 0
+	for _, c := range cells {
+		t.ctx.Call("fillText", c.s, float64(x)+c.x0, y)
+		x += c.w
+	}
 	data := t.ctx.Call("getImageData", 0, 0, w, h).Get("data")
 	if cap(t.buf) < 4*w*h {
 		t.buf = make([]byte, 4*w*h)
@@ -151,20 +183,44 @@ func (t *texter) rasterise(s string, size, px, y, x0 float64, w int, bold bool) 
 	img := ebiten.NewImage(w, h)
 	img.WritePixels(buf)
 	t.uploads++
-	return img
+	if len(cells) == 1 {
+		return []*ebiten.Image{img} // whole, so that Deallocate frees it
+	}
+	out := make([]*ebiten.Image, len(cells))
+	x = 0
+	for i, c := range cells {
+		out[i] = img.SubImage(image.Rect(x, 0, x+c.w, h)).(*ebiten.Image)
+		x += c.w
+	}
+	return out
 }
 
-// width1 is the advance of s at size in device pixels.
-func (t *texter) width1(s string, size float64, key sizeKey) float64 {
-	k := pieceKey{s, key, 0}
-	if w, ok := t.widths[k]; ok {
-		return w
+// setFont sets the 2D context's font when it differs: the browser parses
+// the string on every set.
+func (t *texter) setFont(f string) {
+	if f != t.font {
+		t.ctx.Set("font", f)
+		t.font = f
 	}
-	t.ctx.Set("font", font(size, key.bold))
-	w := t.ctx.Call("measureText", s).Get("width").Float()
-	t.widths[k] = w
-	return w
 }
+
+// width1 is the advance of s at size in device pixels. Advances are
+// measured once at refPx and scaled (the 2D canvas lays text out without
+// hinting, so they scale with the size): measuring is slow the first time
+// at each font, and a view uses a dozen sizes.
+func (t *texter) width1(s string, size float64, key sizeKey) float64 {
+	k := pieceKey{s, sizeKey{refPx, key.bold}, 0}
+	w, ok := t.widths[k]
+	if !ok {
+		t.setFont(font(refPx, key.bold))
+		w = t.ctx.Call("measureText", s).Get("width").Float()
+		t.widths[k] = w
+	}
+	return w * size / refPx
+}
+
+// refPx is the size advances are measured at.
+const refPx = 100
 
 // baseline is where a piece's baseline sits, from the top of its image.
 func (p piece) baseline(px float64) float64 {
@@ -192,28 +248,64 @@ func (t *texter) word(p piece, px float64, bold bool) *ebiten.Image {
 	return img
 }
 
-// glyph returns the white image of the number character r at phase ph.
-// The first number drawn at a size rasterises every number character at
-// every phase at once, so that a playing run never uploads one.
-func (t *texter) glyph(r rune, sub bool, px float64, bold bool, ph int) *ebiten.Image {
+// glyph returns the white image of the number character r at phase ph,
+// and how many whole pixels to its right to draw it. The first number
+// drawn at a size rasterises every number character at phase 0 at once,
+// in one row; the other phases wait for warm, after the first frame, and
+// until then a glyph is drawn at the nearest whole pixel. A playing run
+// then never uploads one, and the first frame does a quarter of the work.
+func (t *texter) glyph(r rune, sub bool, px float64, bold bool, ph int) (*ebiten.Image, float64) {
 	p := piece{string(r), sub, true}
 	size, key := p.size(px, bold)
-	if !t.warm[key] {
-		t.warm[key] = true
-		for _, c := range numeric {
-			q := piece{string(c), sub, true}
-			adv := t.width1(q.s, size, key)
-			for f := range phases {
-				t.glyphs[pieceKey{q.s, key, f}] = t.rasterise(q.s, size, px, q.baseline(px), 1+float64(f)/phases, int(math.Ceil(adv))+3, bold)
-			}
-		}
+	if _, ok := t.warm[key]; !ok {
+		t.warm[key] = false
+		t.rasteriseGlyphs(key, size, px, sub, bold, 0, 1)
+		t.pending = append(t.pending, warmSize{key, size, px, sub, bold})
 	}
 	if img, ok := t.glyphs[pieceKey{p.s, key, ph}]; ok {
-		return img
+		return img, 0
 	}
-	img := t.rasterise(p.s, size, px, p.baseline(px), 1+float64(ph)/phases, int(math.Ceil(t.width1(p.s, size, key)))+3, bold)
-	t.glyphs[pieceKey{p.s, key, ph}] = img
-	return img
+	if ph >= phases/2 {
+		return t.glyphs[pieceKey{p.s, key, 0}], 1
+	}
+	return t.glyphs[pieceKey{p.s, key, 0}], 0
+}
+
+// warmSize is a size whose number glyphs at phases 1.. are still to come.
+type warmSize struct {
+	key       sizeKey
+	size, px  float64
+	sub, bold bool
+}
+
+// rasteriseGlyphs rasterises every number character at phases from..to−1
+// at one size, as one row.
+func (t *texter) rasteriseGlyphs(key sizeKey, size, px float64, sub, bold bool, from, to int) {
+	var cells []cell
+	var keys []pieceKey
+	for _, c := range numeric {
+		adv := t.width1(string(c), size, key)
+		for f := from; f < to; f++ {
+			cells = append(cells, cell{string(c), 1 + float64(f)/phases, int(math.Ceil(adv)) + 3})
+			keys = append(keys, pieceKey{string(c), key, f})
+		}
+	}
+	for i, img := range t.rasteriseRow(cells, size, px, piece{sub: sub, num: true}.baseline(px), bold) {
+		t.glyphs[keys[i]] = img
+	}
+}
+
+// warm rasterises the remaining phases of one size drawn so far and
+// reports whether it did (the caller redraws, to place numbers exactly).
+func (t *texter) warm1() bool {
+	if len(t.pending) == 0 {
+		return false
+	}
+	w := t.pending[0]
+	t.pending = t.pending[1:]
+	t.rasteriseGlyphs(w.key, w.size, w.px, w.sub, w.bold, 1, phases)
+	t.warm[w.key] = true
+	return true
 }
 
 // layout walks the pieces of s from x and calls put (when not nil) with
@@ -237,7 +329,8 @@ func (t *texter) layout(s string, x, px float64, bold bool, put func(img *ebiten
 				if ph == phases {
 					fx, ph = fx+1, 0
 				}
-				put(t.glyph(r, p.sub, px, bold, ph), fx-1)
+				img, shift := t.glyph(r, p.sub, px, bold, ph)
+				put(img, fx-1+shift)
 			}
 			pen += t.width1(c, size, key)
 		}

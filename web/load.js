@@ -1,12 +1,17 @@
-// load.js fetches the page's Go program (app.wasm) with a progress report,
-// instantiates it while it streams in, and runs it. It runs in the document
-// that ebiten draws into: view.html (inside index.html) or embed.html.
+// load.js instantiates the page's Go program, compiled by compile.js, and
+// runs it. It runs in the document that ebiten draws into: view.html
+// (inside index.html or embed.html).
 "use strict";
 (function () {
   // The page that shows progress and receives the program's calls: the
   // parent for view.html, this window for embed.html (page.js sets it).
   const host = window.tttHost || (window.tttHost = window.parent);
   const report = (fn, ...args) => { try { if (typeof host[fn] === "function") host[fn](...args); } catch (e) { /* host gone */ } };
+  // Where loading's time goes, on the host's clock (the page benchmark
+  // prints these beside ttt.ready).
+  const stamp = (name) => { try { if (host.tttTimings) host.tttTimings[name] = host.performance.now(); } catch (e) { /* host gone */ } };
+  stamp("loaderStart");
+  if (!window.tttTimings && host === window) window.tttTimings = {};
   // A still picture in the canvas's place while the program loads: the
   // shape of what it will draw (a strip of tokens coloured by loss, each
   // head's W as a heat map, the loss curves), marked as a preview. The Go
@@ -55,42 +60,35 @@
   }
   if (document.body) firstPicture(); else document.addEventListener("DOMContentLoaded", firstPicture);
 
-  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiateStreaming !== "function") {
-    report("tttFatal", "This browser has no WebAssembly (or no streaming compilation).");
-    return;
+  // The Go program rasterises its labels on a 2D canvas (wasm/text.go), and
+  // the first use of a font, and of each character that needs a fallback
+  // font (subscripts, ℓ, Δ), costs the browser a lookup. Doing those here,
+  // while the program downloads and compiles off the main thread, takes
+  // them off the first frame.
+  function warmFonts() {
+    const c = document.createElement("canvas").getContext("2d");
+    const sample = "Wₜ₋₁ ℓ(W₀; xₜ) − Δ→…±↵∂”“ᵀ×◂␣↓←ₛₑ⁰ᵣ· 0123456789.,+-e abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (const w of ["400", "600"]) {
+      c.font = `${w} 100px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif`;
+      c.measureText(sample);
+      c.fillText(sample, 0, 50);
+    }
   }
+  setTimeout(warmFonts, 0);
+
   async function load() {
-    // The manifest names the build and its size before compression, so that
-    // progress is right even when the server sends the wasm gzipped.
-    let wasmName = "app.wasm", total = 0; // app.<hash>.wasm, named by the manifest
-    try {
-      const m = await (await fetch("app.json", { cache: "no-cache" })).json();
-      wasmName = m.wasm || wasmName;
-      total = m.bytes || 0;
-    } catch (e) { /* an older build without a manifest: no total */ }
-    const resp = await fetch(wasmName);
-    if (!resp.ok) throw new Error(`${wasmName}: HTTP ${resp.status}`);
-    let loaded = 0;
-    const counted = new ReadableStream({
-      async start(controller) {
-        const reader = resp.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          loaded += value.byteLength;
-          report("tttProgress", loaded, total);
-          controller.enqueue(value);
-        }
-        controller.close();
-      },
-    });
+    // compile.js started the download and compilation in the page (or in
+    // this frame when it is opened on its own).
+    let pending = window.tttModule;
+    try { if (host !== window && host.tttModule) pending = host.tttModule; } catch (e) { /* host gone */ }
+    if (!pending) throw new Error("compile.js did not run");
+    const mod = await pending;
     const go = new Go();
-    const result = await WebAssembly.instantiateStreaming(
-      new Response(counted, { headers: { "Content-Type": "application/wasm" } }), go.importObject);
-    report("tttProgress", total || loaded, total || loaded);
+    const instance = await WebAssembly.instantiate(mod, go.importObject);
+    stamp("wasmInstantiated");
     // cogentcore/webgpu reads the instance's memory through globalThis.wasm.
-    window.wasm = result;
-    await go.run(result.instance);
+    window.wasm = { module: mod, instance };
+    await go.run(instance);
     report("tttFatal", "the Go program stopped");
   }
   load().catch((e) => report("tttFatal", "loading the layer failed: " + (e && e.message ? e.message : e)));

@@ -198,7 +198,7 @@
   };
   // Milliseconds from navigation to the first frame the canvas drew, to
   // ttt.ready and to ttt.gpuReady.
-  window.tttTimings = {};
+  window.tttTimings = window.tttTimings || {}; // compile.js may have begun it
   window.tttFirstFrame = () => {
     window.tttTimings.firstFrame = performance.now();
     // The canvas has drawn: the loading picture (load.js) goes.

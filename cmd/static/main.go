@@ -32,7 +32,7 @@ func main() {
 
 // required are the files without which the page cannot start; the wasm
 // that app.json names is checked too.
-var required = []string{"index.html", "embed.html", "view.html", "page.js", "load.js", "style.css", "wasm_exec.js", "app.json"}
+var required = []string{"index.html", "embed.html", "view.html", "page.js", "compile.js", "load.js", "style.css", "wasm_exec.js", "app.json"}
 
 // export copies web's files into out, which it empties first. Names with a
 // dot segment (.git, .env) are left out, as the site never serves them.

@@ -127,15 +127,31 @@ type result struct {
 	Draws      int     // canvas frames drawn while playing
 	Uploads    int     // text images rasterised and uploaded while playing
 	Main       string  // the trace's main-thread summary
+	Loading    string  // where the time to ttt.ready went
 }
 
 func (r result) String() string {
 	s := fmt.Sprintf("ready %.0f ms (GPU probed %.0f ms), %d tokens in %.2f s on %s = %.0f tokens/s, %d frames p95 %.0f ms max %.0f ms, page text %.2f ms/token, %d canvas draws, %d text uploads",
 		r.ReadyMS, r.GPUReadyMS, r.Tokens, r.Seconds, r.Backend, r.TokensPerS, r.Frames, r.FrameP95, r.FrameMax, r.RenderMS, r.Draws, r.Uploads)
+	if r.Loading != "" {
+		s += "\n  loading, ms from navigation: " + r.Loading
+	}
 	if r.Main != "" {
 		s += "\n  main thread per token played: " + r.Main
 	}
 	return s
+}
+
+// loading lists the page's loading stamps (web/compile.js, web/load.js,
+// wasm/main.go, web/page.js) in the order they happen.
+func loading(tm map[string]float64) string {
+	var parts []string
+	for _, k := range []string{"compileStart", "viewResponse", "loaderStart", "wasmFetched", "wasmCompiled", "wasmInstantiated", "goMain", "firstFrame", "ready"} {
+		if v, ok := tm[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.0f", k, v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // run opens the page in a fresh browser, waits for it, and plays the
@@ -187,6 +203,20 @@ func run(exe, base, backend, query string, withTrace bool, limit time.Duration) 
 	}
 	if err := eval(`window.benchGPU`, &r.GPUReadyMS); err != nil {
 		return r, err
+	}
+	var tm map[string]float64
+	if err := eval(`(() => { const t = window.tttTimings || {}, o = {}; for (const k in t) if (typeof t[k] === "number") o[k] = t[k]; const v = document.getElementById("view"); if (v && v.contentWindow) { const n = v.contentWindow.performance.getEntriesByType("navigation")[0]; if (n) o.viewResponse = v.contentWindow.performance.timeOrigin - performance.timeOrigin + n.responseEnd; } return o; })()`, &tm); err != nil {
+		return r, err
+	}
+	r.Loading = loading(tm)
+	// The page stamps ttt.ready as it resolves it (web/page.js); the then()
+	// above may be attached later, when the Go program kept the main thread
+	// busy while the poll for window.ttt waited.
+	if v, ok := tm["ready"]; ok {
+		r.ReadyMS = v
+	}
+	if v, ok := tm["gpuReady"]; ok {
+		r.GPUReadyMS = v
 	}
 	var st struct {
 		Backend string `json:"backend"`
