@@ -33,10 +33,11 @@ type texter struct {
 	warm        map[sizeKey]bool           // sizes whose number glyphs are rasterised: at phase 0 (false) or all (true)
 	pending     []warmSize                 // sizes warm1 is still to finish
 	buf         []byte
-	cw, ch      int     // the 2D canvas's size
-	font        string  // the 2D context's font
-	uploads     int     // images rasterised and uploaded so far (the page's tttTimings)
-	drawn       []label // every label of the last frame, for tests (tttCore.labels)
+	cw, ch      int      // the 2D canvas's size
+	font        string   // the 2D context's font
+	fillRow     js.Value // fillRow(ctx, texts, xs, y, k): a row of fillText at scale k, one call from Go
+	uploads     int      // images rasterised and uploaded so far (the page's tttTimings)
+	drawn       []label  // every label of the last frame, for tests (tttCore.labels)
 }
 
 // label is a string drawn on the canvas and its box in device pixels.
@@ -66,7 +67,16 @@ const (
 
 func newTexter() *texter {
 	c := js.Global().Get("document").Call("createElement", "canvas")
-	return &texter{canvas: c, ctx: c.Call("getContext", "2d", map[string]any{"willReadFrequently": true}),
+	// Text is drawn at refPx, scaled to its size: the browser sets up a
+	// font for every size it is asked for (slow: on Linux a round trip to
+	// its font service), so all labels use two fonts, 400 and 600 at refPx,
+	// which web/load.js warms while the program loads. Its tttFillRow draws
+	// a row of labels in one call from Go.
+	fillRow := js.Global().Get("tttFillRow")
+	if fillRow.Type() != js.TypeFunction {
+		panic("wasm: web/load.js's tttFillRow is missing")
+	}
+	return &texter{canvas: c, ctx: c.Call("getContext", "2d", map[string]any{"willReadFrequently": true}), fillRow: fillRow,
 		words: map[pieceKey]*ebiten.Image{}, glyphs: map[pieceKey]*ebiten.Image{}, widths: map[pieceKey]float64{}, warm: map[sizeKey]bool{}}
 }
 
@@ -163,11 +173,13 @@ func (t *texter) rasteriseRow(cells []cell, size, px, y float64, bold bool) []*e
 	}
 	t.ctx.Call("clearRect", 0, 0, w, h)
 	t.setFont(font(refPx, bold))
+	texts, xs := make([]any, len(cells)), make([]any, len(cells))
 	x := 0
-	for _, c := range cells {
-		t.ctx.Call("fillText", c.s, float64(x)+c.x0, y)
+	for i, c := range cells {
+		texts[i], xs[i] = c.s, float64(x)+c.x0
 		x += c.w
 	}
+	t.fillRow.Invoke(t.ctx, texts, xs, y, size/refPx)
 	data := t.ctx.Call("getImageData", 0, 0, w, h).Get("data")
 	if cap(t.buf) < 4*w*h {
 		t.buf = make([]byte, 4*w*h)

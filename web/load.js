@@ -75,6 +75,14 @@
     }
   }
   setTimeout(warmFonts, 0);
+  // The Go program's text (wasm/text.go) is drawn at 100px scaled by k to
+  // its size, so that the browser needs only the two fonts warmed above; a
+  // row of labels at a time, to save calls from Go.
+  window.tttFillRow = (ctx, texts, xs, y, k) => {
+    ctx.setTransform(k, 0, 0, k, 0, 0);
+    for (let i = 0; i < texts.length; i++) ctx.fillText(texts[i], xs[i] / k, y / k);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+  };
 
   async function load() {
     // compile.js started the download and compilation in the page (or in
