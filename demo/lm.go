@@ -36,6 +36,7 @@ type LMRun struct {
 	dev    Device
 	reason string      // why the device is what it is (fallbacks)
 	whole  ModelStream // the whole model on the device (a ModelDevice), or nil
+	check  *lm.Stream  // with whole: the CPU reading the first LMCheck characters too
 	st     *lm.Stream  // otherwise lm.Stream, each layer's heads behind an lmHeads on dev
 	layers []*lmHeads  // per layer: the logged head inputs and W at the boundaries
 
@@ -78,6 +79,7 @@ func (r *LMRun) start(dev Device) error {
 		err := guard(func() (err error) { ws, err = md.NewModelStream(r.Model); return err })
 		if err == nil {
 			r.whole = ws
+			r.check, _ = r.Model.NewStream(nil) // cannot fail: the device stream took the same model
 			for l := range r.Model.Config.Layers {
 				heads, W0 := r.Model.StreamHeads(l)
 				r.layers = append(r.layers, newLMLog(r, heads, W0))
@@ -121,7 +123,7 @@ func (r *LMRun) toCPU(reason string) error {
 	}
 	if r.whole != nil {
 		guard(func() error { r.whole.Close(); return nil })
-		r.whole, r.dev, r.reason = nil, CPU{}, reason
+		r.whole, r.check, r.dev, r.reason = nil, nil, CPU{}, reason
 		if err := r.start(r.dev); err != nil {
 			return err
 		}
@@ -183,6 +185,9 @@ func (r *LMRun) step(i int) (lm.Step, error) {
 	if err == nil {
 		err = r.log(s)
 	}
+	if err == nil && r.check != nil {
+		err = r.checkStep(i, s.Probs)
+	}
 	if err != nil {
 		if ferr := r.toCPU(fmt.Sprintf("the %s backend failed at character %d, so the model moved to the CPU: %v", r.dev.Name(), i+1, err)); ferr != nil {
 			return lm.Step{}, ferr
@@ -190,6 +195,39 @@ func (r *LMRun) step(i int) (lm.Step, error) {
 		return r.st.Step(r.Tokens[i])
 	}
 	return s.Step, nil
+}
+
+// LMCheck is how many characters of a run on a device the CPU reads too:
+// the device's kernels pass only if their next-character distributions
+// agree with the reference within LMTolerance, past the first mini-batch's
+// end (the carry of W) included.
+const LMCheck = 20
+
+// LMTolerance is the agreement asked of a device's probabilities:
+// |p − p_cpu| ≤ abs + rel·|p_cpu| (the kernels' twin tests' tolerance).
+var LMTolerance = struct{ Abs, Rel float64 }{1e-4, 1e-4}
+
+// checkStep compares the device's distribution of character i with the
+// CPU's; after LMCheck characters the CPU stops.
+func (r *LMRun) checkStep(i int, probs []float32) error {
+	want, err := r.check.Step(r.Tokens[i])
+	if err != nil {
+		return err
+	}
+	if len(probs) != len(want.Probs) {
+		return fmt.Errorf("its kernels gave %d probabilities, want %d", len(probs), len(want.Probs))
+	}
+	for j, p := range probs {
+		w := float64(want.Probs[j])
+		if d := math.Abs(float64(p) - w); !(d <= LMTolerance.Abs+LMTolerance.Rel*math.Abs(w)) {
+			return fmt.Errorf("its kernels disagree with the CPU reference at character %d (p = %.6g against %.6g)", i+1, p, w)
+		}
+	}
+	if i+1 >= LMCheck {
+		r.check.Close()
+		r.check = nil
+	}
+	return nil
 }
 
 // log keeps a whole-model step's head inputs and boundary W per layer.

@@ -166,3 +166,58 @@ func (f *failingModelStream) Step(token int) (gpu.LMStep, error) {
 	}
 	return f.cpuModelStream.Step(token)
 }
+
+// skewedModel's stream is the CPU's with probability 0 of character at
+// (1-based) moved by by: kernels that compute a slightly wrong answer.
+type skewedModel struct {
+	CPU
+	at int
+	by float32
+}
+
+func (f skewedModel) Name() string { return "webgpu" }
+func (f skewedModel) NewModelStream(m *lm.Model) (ModelStream, error) {
+	s, err := failingModel{left: new(int), panics: false}.NewModelStream(m)
+	return &skewedModelStream{s.(*failingModelStream).cpuModelStream, f.at, f.by, 0}, err
+}
+
+type skewedModelStream struct {
+	*cpuModelStream
+	at int
+	by float32
+	n  int
+}
+
+func (f *skewedModelStream) Step(token int) (gpu.LMStep, error) {
+	s, err := f.cpuModelStream.Step(token)
+	if f.n++; f.n == f.at && err == nil {
+		s.Probs = append([]float32(nil), s.Probs...)
+		s.Probs[0] += f.by
+	}
+	return s, err
+}
+
+// TestLMDeviceChecked: the first LMCheck characters of a run on a device
+// are read on the CPU too. Kernels off by more than the tolerance, even
+// once and past the first mini-batch's end, move the model to the CPU with
+// a reason that says so, and the run ends with the CPU's numbers; off by
+// less, the run stays on the device.
+func TestLMDeviceChecked(t *testing.T) {
+	m := testLM(t)
+	want := readAll(t, m, lmPrompt, CPU{})
+	for _, tc := range []struct {
+		at     int
+		by     float32
+		moved  bool
+		reason string
+	}{{18, 1e-3, true, "disagree with the CPU reference at character 18"}, {1, -0.5, true, "at character 1"}, {18, 1e-6, false, ""}, {LMCheck + 1, 1e-3, false, ""}} {
+		r := readAll(t, m, lmPrompt, skewedModel{at: tc.at, by: tc.by})
+		got, reason := r.Device()
+		if moved := got.Name() == "cpu"; moved != tc.moved || !strings.Contains(reason, tc.reason) {
+			t.Errorf("off by %g at character %d: on %s (%q), want moved to the CPU: %v", tc.by, tc.at, got.Name(), reason, tc.moved)
+		}
+		if tc.moved {
+			compareRuns(t, r, want)
+		}
+	}
+}
