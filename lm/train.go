@@ -36,6 +36,13 @@ type TrainConfig struct {
 	// of training text predicts, so only copying it lowers the loss of its
 	// second reading.
 	Random float32 `json:",omitempty"`
+	// Pairs is how many segments, each followed by its repeat, a repeat
+	// window holds (0 or 1: one); RepeatMax caps a segment's length (0:
+	// half the context). Several short pairs put more second readings into
+	// a window than one long one, and a short random segment is one that
+	// a head's d×d W can hold.
+	Pairs     int `json:",omitempty"`
+	RepeatMax int `json:",omitempty"`
 }
 
 // DefaultTrain is the setting the committed weights were trained with.
@@ -64,6 +71,10 @@ func (tc TrainConfig) Validate() error {
 		return fmt.Errorf("repeat probability %g: want 0..1", tc.Repeat)
 	case !(tc.Random >= 0) || tc.Random > 1:
 		return fmt.Errorf("random-segment probability %g: want 0..1", tc.Random)
+	case tc.Pairs < 0 || tc.Pairs > 64:
+		return fmt.Errorf("repeated segments per window = %d: want 0..64", tc.Pairs)
+	case tc.RepeatMax != 0 && tc.RepeatMax < minRepeat:
+		return fmt.Errorf("longest repeated segment %d: want 0 (half the context) or ≥ %d", tc.RepeatMax, minRepeat)
 	}
 	return nil
 }
@@ -150,6 +161,9 @@ func (tr *Trainer) window(s, i, off int) []int {
 	if rng.Float32() >= tr.TC.Repeat {
 		return plain
 	}
+	if tr.TC.Pairs > 1 || tr.TC.RepeatMax > 0 {
+		return tr.pairsWindow(tr.seqs[i], off, rng)
+	}
 	L := minRepeat + rng.IntN(T/2-minRepeat+1)
 	p := rng.IntN(T + 1 - 2*L + 1)
 	w := repeatWindow(tr.seqs[i], tr.data[off:], p, L)
@@ -158,6 +172,54 @@ func (tr *Trainer) window(s, i, off int) []int {
 		copy(w[p+L:p+2*L], w[p:p+L])
 	}
 	return w
+}
+
+// pairsWindow fills dst (T+1 tokens) with Pairs segments, each followed at
+// once by its repeat, in the text at off: text, segment, segment, text,
+// segment, segment, …, text. Segments are minRepeat..RepeatMax long (as
+// many as fit), each random letters with probability Random, else the
+// text at that point (which the repeat does not advance); the text around
+// them runs on from off, split at random.
+func (tr *Trainer) pairsWindow(dst []int, off int, rng *rand.Rand) []int {
+	n := len(dst)
+	hi := n / 2
+	if tr.TC.RepeatMax > 0 {
+		hi = min(hi, tr.TC.RepeatMax)
+	}
+	k := max(1, tr.TC.Pairs)
+	k = min(k, n/(2*minRepeat))
+	hi = max(minRepeat, min(hi, n/(2*k)))
+	Ls := make([]int, k)
+	used := 0
+	for j := range Ls {
+		Ls[j] = minRepeat + rng.IntN(hi-minRepeat+1)
+		used += 2 * Ls[j]
+	}
+	// The text between: k+1 gaps summing to n − used, cut at sorted points.
+	cuts := make([]int, k)
+	for j := range cuts {
+		cuts[j] = rng.IntN(n - used + 1)
+	}
+	slices.Sort(cuts)
+	text := tr.data[off:]
+	w, src, prev := 0, 0, 0
+	for j, L := range Ls {
+		gap := cuts[j] - prev
+		prev = cuts[j]
+		w += copy(dst[w:w+gap], text[src:src+gap])
+		src += gap
+		seg := dst[w : w+L]
+		if rng.Float32() < tr.TC.Random {
+			randomLetters(seg, rng)
+		} else {
+			copy(seg, text[src:src+L])
+			src += L
+		}
+		copy(dst[w+L:w+2*L], seg)
+		w += 2 * L
+	}
+	copy(dst[w:], text[src:src+n-w])
+	return dst
 }
 
 // randomLetters fills dst with letters a–z drawn uniformly from rng.

@@ -196,3 +196,82 @@ func TestRepeatWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestPairsWindows: with Pairs (2: as many as fit a context of 64) a repeat window is the text at its offset
+// with that many segments, each read twice at once, inserted: text
+// segments (Random 0) come from the text where they sit, so reading the
+// window, every jump back is a repeat of the L characters before it;
+// random segments (Random 1) are runs of letters, each two equal halves of
+// minRepeat..RepeatMax.
+func TestPairsWindows(t *testing.T) {
+	c := smallConfig(TTTLinear) // context 64 < 83: a window's text tokens are distinct
+	text := make([]int, 400)
+	for i := range text {
+		text[i] = i % len(vocabRunes)
+	}
+	letter := func(v int) bool { return vocabRunes[v] >= 'a' && vocabRunes[v] <= 'z' }
+	for _, random := range []float32{0, 1} {
+		tc := TrainConfig{Steps: 2, Batch: 16, LR: 1e-3, MinLR: 1e-4, Warmup: 1, Clip: 1, Seed: 5, Repeat: 1, Random: random, Pairs: 2, RepeatMax: minRepeat + 4}
+		if random == 1 { // text without letters: the letters are the segments
+			for i := range text {
+				text[i] = strings.IndexRune(Vocab, ' ')
+			}
+		}
+		if err := tc.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := New(c, 1)
+		tr, err := NewTrainer(m, tc, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, off := range tr.batchOffsets(1) {
+			w := slices.Clone(tr.window(1, i, off))
+			if len(w) != c.Context+1 {
+				t.Fatalf("window %d has %d tokens, want %d", i, len(w), c.Context+1)
+			}
+			pairs := 0
+			if random == 0 {
+				if w[0] != text[off] {
+					t.Errorf("window %d starts with %d, want the text's %d", i, w[0], text[off])
+				}
+				for j := 1; j < len(w); j++ {
+					if w[j] == (w[j-1]+1)%len(vocabRunes) {
+						continue
+					}
+					L := (w[j-1] + 1 - w[j] + len(vocabRunes)) % len(vocabRunes)
+					if L < minRepeat || L > tc.RepeatMax || j < L || !slices.Equal(w[j:min(j+L, len(w))], w[j-L:j-L+min(L, len(w)-j)]) {
+						t.Fatalf("window %d jumps from %d to %d at %d: not a repeat of %d..%d characters: %v", i, w[j-1], w[j], j, minRepeat, tc.RepeatMax, w)
+					}
+					pairs++
+					j += L - 1
+				}
+			} else {
+				for j := 0; j < len(w); {
+					if !letter(w[j]) {
+						j++
+						continue
+					}
+					e := j
+					for e < len(w) && letter(w[e]) {
+						e++
+					}
+					// The run is one or more (segment, segment) pairs.
+					for j < e {
+						L := minRepeat
+						for ; L <= tc.RepeatMax && !(j+2*L <= e && slices.Equal(w[j:j+L], w[j+L:j+2*L])); L++ {
+						}
+						if L > tc.RepeatMax {
+							t.Fatalf("window %d: letters %d..%d are not pairs of equal halves: %v", i, j, e, w[j:e])
+						}
+						pairs++
+						j += 2 * L
+					}
+				}
+			}
+			if pairs != tc.Pairs {
+				t.Errorf("window %d (random %v) holds %d repeats, want %d", i, random, pairs, tc.Pairs)
+			}
+		}
+	}
+}

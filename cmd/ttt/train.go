@@ -40,6 +40,8 @@ func train(args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", dt.Seed, "seed for initialisation and batches")
 	repeat := fs.Float64("repeat", float64(dt.Repeat), "probability that a training window holds a segment followed by its repeat (0: plain text)")
 	random := fs.Float64("random", float64(dt.Random), "probability that a repeated segment is random lowercase letters rather than text")
+	pairs := fs.Int("pairs", dt.Pairs, "segments, each followed by its repeat, in a repeat window (0: one)")
+	repeatMax := fs.Int("repeat-max", dt.RepeatMax, "longest repeated segment (0: half the context)")
 	fixedTau := fs.Bool("fixed-tau", dt.FixedTau, "keep the TTT layer's τ at 0 (token scale exactly 1/i) instead of learning it")
 	baseLR := fs.Float64("base-lr", 0, "TTT inner base learning rate (0: the mixer's default)")
 	D := fs.Int("d", def.D, "model width D")
@@ -105,7 +107,7 @@ func train(args []string, stdout io.Writer) error {
 		if m, err = lm.New(c, *seed); err != nil {
 			return err
 		}
-		tc = lm.TrainConfig{Steps: *steps, Batch: *batch, LR: float32(*lr), MinLR: float32(*minLR), Warmup: *warmup, WeightDecay: float32(*wd), Clip: float32(*clip), Seed: *seed, Repeat: float32(*repeat), Random: float32(*random), FixedTau: *fixedTau}
+		tc = lm.TrainConfig{Steps: *steps, Batch: *batch, LR: float32(*lr), MinLR: float32(*minLR), Warmup: *warmup, WeightDecay: float32(*wd), Clip: float32(*clip), Seed: *seed, Repeat: float32(*repeat), Random: float32(*random), FixedTau: *fixedTau, Pairs: *pairs, RepeatMax: *repeatMax}
 		if err := tc.Validate(); err != nil {
 			return err
 		}
