@@ -79,7 +79,7 @@ clean:
 # is built with GOEXPERIMENT=simd: its AVX2 dot and axpy give the same bits
 # as the portable build (TestSIMDMatchesPortable), only sooner.
 TTT_TRAIN := $(BIN)/ttt-simd
-LM_FLAGS  := -steps 1500 -batch 8 -warmup 100 -lr 3e-3 -min-lr 3e-4 -seed 1 -repeat 0.75 -random 0.5 -preconv
+LM_FLAGS  := -steps 10000 -batch 8 -warmup 100 -lr 3e-3 -min-lr 3e-4 -seed 1 -repeat 1 -random 0.75 -pairs 3 -repeat-max 40 -preconv
 LM_TTT    := -shareqk -tau-exp -init-w0 0.25
 LM_OUT    := lm/weights
 $(TTT_TRAIN): FORCE

@@ -237,11 +237,15 @@ func report(w io.Writer, m *lm.Model, ev *lm.Eval, val []int, windows int) error
 	if err != nil {
 		return err
 	}
+	// Random strings of two lengths: what a head's d×d W can hold
+	// shrinks as a string grows, so the two show how copying degrades.
 	L := min(copyLen, m.Config.Context/2)
 	for _, c := range []struct {
 		name string
 		segs [][]int
-	}{{fmt.Sprintf("%d random strings of %d letters", copySegments, L), lm.RandomSegments(copySegments, L, 1)}, {fmt.Sprintf("%d English passages not in the training text", len(passages)), passages}} {
+	}{{fmt.Sprintf("%d random strings of %d letters", copySegments, L), lm.RandomSegments(copySegments, L, 1)},
+		{fmt.Sprintf("%d random strings of %d letters", copySegments, L/2), lm.RandomSegments(copySegments, L/2, 2)},
+		{fmt.Sprintf("%d English passages not in the training text", len(passages)), passages}} {
 		if slices.ContainsFunc(c.segs, func(p []int) bool { return 2*len(p) > m.Config.Context }) {
 			continue // P + "\n" + P does not fit the context
 		}
