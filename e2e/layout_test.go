@@ -187,6 +187,10 @@ func TestLayoutEmbed(t *testing.T) {
 	if href := eval[string](t, ctx, full); !strings.HasPrefix(href, srv.URL+"/?") || !strings.Contains(href, "backend=cpu") {
 		t.Errorf("the embed's full-page link is %s; want the page with the embed's scenario", href)
 	}
+	// The loading picture (web/load.js) has given way to the canvas.
+	if left := eval[bool](t, ctx, `!!document.getElementById("view").contentWindow.document.querySelector("svg[aria-label^='Loading']")`); left {
+		t.Error("the embed still shows the loading picture after its first frame")
+	}
 	clickAndWait(t, ctx, "#step", `ttt.state().t === 1`)
 	clickAndWait(t, ctx, "#play", `ttt.state().playing && ttt.state().t > 3`)
 	clickAndWait(t, ctx, "#play", `!ttt.state().playing`)

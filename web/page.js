@@ -202,8 +202,10 @@
   window.tttFirstFrame = () => {
     window.tttTimings.firstFrame = performance.now();
     // The canvas has drawn: the loading picture (load.js) goes.
-    const w = isEmbedDoc() ? window : ($("view") && $("view").contentWindow);
-    if (w && w.tttFirstPicture) { w.tttFirstPicture.remove(); w.tttFirstPicture = null; }
+    // It is in the canvas's frame (view.html, in the page and in the embed).
+    for (const w of [$("view") && $("view").contentWindow, window]) {
+      if (w && w.tttFirstPicture) { w.tttFirstPicture.remove(); w.tttFirstPicture = null; }
+    }
   };
   window.tttFatal = (msg) => {
     showError("The layer stopped: " + msg);
