@@ -80,7 +80,7 @@ clean:
 # as the portable build (TestSIMDMatchesPortable), only sooner.
 TTT_TRAIN := $(BIN)/ttt-simd
 LM_FLAGS  := -steps 10000 -batch 8 -warmup 100 -lr 3e-3 -min-lr 3e-4 -seed 1 -repeat 1 -random 0.75 -pairs 3 -repeat-max 40 -preconv
-LM_TTT    := -shareqk -tau-exp -init-w0 0.25
+LM_TTT    := -shareqk -tau-exp -init-w0 0.25 -heads 1
 LM_OUT    := lm/weights
 $(TTT_TRAIN): FORCE
 	GOEXPERIMENT=simd $(GO) build -o $@ ./cmd/ttt

@@ -27,16 +27,19 @@ import (
 const lmPhrase = "the whale is white, and the sea is deep. "
 
 // lmRepeatLearnt says whether the committed weights learn in context, so
-// that TestLMPage asserts a passage read twice costs at least lmCopyGain
-// nats a character less the second time (issue 11's goal). The weights
-// before issue 11 did not: their learnt τ made the last token's scale 0,
-// so W never carried past a mini-batch.
-const lmRepeatLearnt = false
+// that TestLMPage asserts the repeated phrase costs less the second time
+// and a passage read twice at least lmCopyGain nats a character less. The
+// weights before issue 11 did not: their learnt τ made the last token's
+// scale 0, so W never carried past a mini-batch.
+const lmRepeatLearnt = true
 
 // lmCopyGain is the least gain of the second reading, in nats/char, and
 // lmPassages how many of lm.Passages the test reads twice on each backend.
+// The committed weights gain 0.262 on these three (0.249 on all six, the
+// model card); issue 11's goal is 0.3, so this guards what the model does,
+// it does not claim the goal.
 const (
-	lmCopyGain = 0.3
+	lmCopyGain = 0.2
 	lmPassages = 3
 )
 
@@ -248,7 +251,7 @@ func TestLMPage(t *testing.T) {
 			t.Errorf("%s: readings %.4f, %.4f; the native forward gives %.4f, %.4f", be, first, second, want.First, want.Second)
 		}
 		if lmRepeatLearnt && first-second < lmCopyGain {
-			t.Errorf("%s: the second reading costs %.3f nats/char less than the first, want ≥ %.1f", be, first-second, lmCopyGain)
+			t.Errorf("%s: the second reading costs %.3f nats/char less than the first, want ≥ %g", be, first-second, lmCopyGain)
 		}
 	}
 

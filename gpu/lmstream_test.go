@@ -204,6 +204,7 @@ func TestLMStreamConfigs(t *testing.T) {
 		edit func(*lm.Config)
 	}{
 		{"default", func(*lm.Config) {}},
+		{"four heads", func(c *lm.Config) { c.H = 4 }},
 		{"no pre_conv", func(c *lm.Config) { c.PreConv = false }},
 		{"no share_qk", func(c *lm.Config) { c.ShareQK = false }},
 		{"neither, clamp τ", func(c *lm.Config) { c.PreConv, c.ShareQK, c.TauExp = false, false, false }},

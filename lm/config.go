@@ -78,8 +78,10 @@ type Config struct {
 // DefaultConfig is the model the committed weights were trained with, and
 // the same sizes for the other mixers: every block has the pre_conv; the
 // TTT layers have the share_qk Q/K path and τ = exp; TTT-Linear's W0
-// starts at N(0, 0.25). TTT-MLP's inner base learning rate is 0.1,
-// TTT-Linear's 1 (ttt-spec §2.4).
+// starts at N(0, 0.25). TTT-Linear has one head of d = 64, the others four
+// of 16: a head's d×d W is its memory, and 16 × 16 ones could not hold a
+// 64-letter string read once well enough to copy it (docs/BENCHMARKS.md).
+// TTT-MLP's inner base learning rate is 0.1, TTT-Linear's 1 (ttt-spec §2.4).
 func DefaultConfig(m Mixer) Config {
 	c := Config{Mixer: m, Vocab: len(vocabRunes), D: 64, H: 4, Layers: 2, FFN: 128, B: 16, Context: 256, BaseLR: 1, RopeTheta: 10000, PreConv: true}
 	if m.TTT() {
@@ -87,7 +89,7 @@ func DefaultConfig(m Mixer) Config {
 	}
 	switch m {
 	case TTTLinear:
-		c.InitW0 = 0.25
+		c.H, c.InitW0 = 1, 0.25
 	case TTTMLP:
 		c.BaseLR = 0.1
 	}

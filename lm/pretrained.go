@@ -3,7 +3,7 @@ package lm
 import _ "embed"
 
 // pretrained is the TTT-Linear model `make train` produces (see
-// weights/MODEL_CARD.md): 2 blocks, D = 64, 4 heads of d = 16, b = 16.
+// weights/MODEL_CARD.md): 2 blocks, D = 64, one TTT-Linear head of d = 64, b = 16.
 //
 //go:embed weights/ttt-linear.safetensors
 var pretrained []byte

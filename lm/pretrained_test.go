@@ -115,10 +115,10 @@ func TestPretrainedLearnsInContext(t *testing.T) {
 }
 
 // pretrainedCopyGain is the least second-reading gain the test accepts: the
-// committed weights measure 0.0453 nats/char on the six passages (the model
-// card), a tenth of issue 11's goal of 0.3; the test keeps them from
-// getting worse, it does not claim the goal.
-const pretrainedCopyGain = 0.04
+// committed weights measure 0.249 nats/char on the six passages (the model
+// card), short of issue 11's goal of 0.3; the test keeps them from getting
+// worse, it does not claim the goal.
+const pretrainedCopyGain = 0.2
 
 // pretrainedModel is the committed model, or the test's end.
 func pretrainedModel(t *testing.T) *Model {

@@ -47,7 +47,7 @@ type TrainConfig struct {
 
 // DefaultTrain is the setting the committed weights were trained with.
 func DefaultTrain() TrainConfig {
-	return TrainConfig{Steps: 1500, Batch: 8, LR: 3e-3, MinLR: 3e-4, Warmup: 100, WeightDecay: 0.1, Clip: 1, Seed: 1}
+	return TrainConfig{Steps: 10000, Batch: 8, LR: 3e-3, MinLR: 3e-4, Warmup: 100, WeightDecay: 0.1, Clip: 1, Seed: 1, Repeat: 1, Random: 0.75, Pairs: 3, RepeatMax: 40}
 }
 
 // Validate checks the settings.

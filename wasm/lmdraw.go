@@ -230,21 +230,39 @@ func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) f
 	for len(v.scales) < len(f.W)*len(f.W[0]) {
 		v.scales = append(v.scales, 0)
 	}
-	title := fmt.Sprintf("hidden states W after character %d: %d layers × %d heads, d = %d · each head its own scale ±(its largest |W| so far)", f.Pos, f.Layers, f.H, f.D)
+	heads := "heads"
+	if f.H == 1 {
+		heads = "head"
+	}
+	title := fmt.Sprintf("hidden states W after character %d: %d layers × %d %s, d = %d, each on its own colour scale", f.Pos, f.Layers, f.H, heads, f.D)
 	g.tx.draw(dst, g.fit(title, g.px(12), w), x0, y0, g.px(12), th.muted, false)
 	y0 += g.px(18)
 	h -= g.px(18)
-	label := g.px(16)
+	label, gap := g.px(16), g.px(12)
 	L, Hh, d := len(f.W), len(f.W[0]), float64(f.D)
-	cell := math.Floor(math.Min((w-float64(Hh-1)*g.px(12))/float64(Hh)/d, (h-float64(L)*label-float64(L-1)*g.px(8))/float64(L)/d))
-	cell = math.Max(1, cell)
+	// The maps in reading order (layer by layer), in the grid of columns
+	// that gives the largest cells: one head per layer sits side by side.
+	n := L * Hh
+	cell, cols := 0.0, 1
+	for c := 1; c <= n; c++ {
+		r := (n + c - 1) / c
+		if s := math.Min((w-float64(c-1)*gap)/float64(c)/d, (h-float64(r)*label-float64(r-1)*g.px(8))/float64(r)/d); s > cell {
+			cell, cols = s, c
+		}
+	}
+	cell = math.Max(1, math.Floor(cell))
+	rows := (n + cols - 1) / cols
 	for l, layer := range f.W {
 		for hd, wt := range layer {
-			px := x0 + float64(hd)*(d*cell+g.px(12))
-			py := y0 + float64(l)*(label+d*cell+g.px(8))
 			k := l*Hh + hd
+			px := x0 + float64(k%cols)*(d*cell+gap)
+			py := y0 + float64(k/cols)*(label+d*cell+g.px(8))
 			v.scales[k] = max(v.scales[k], maxAbs([]*ttt.Weights{wt}))
-			g.tx.draw(dst, g.fit(fmt.Sprintf("layer %d head %d ±%.2g", l+1, hd+1, v.scales[k]), g.px(12), d*cell), px, py, g.px(12), th.fg, true)
+			name := fmt.Sprintf("layer %d head %d ±%.2g", l+1, hd+1, v.scales[k])
+			if Hh == 1 {
+				name = fmt.Sprintf("layer %d ±%.2g", l+1, v.scales[k])
+			}
+			g.tx.draw(dst, g.fit(name, g.px(12), d*cell), px, py, g.px(12), th.fg, true)
 			py += label
 			m := mats(wt)[0]
 			g.fillMap(dst, m, v.scales[k], px, py, cell)
@@ -256,7 +274,7 @@ func (v *lmView) drawWeights(g *game, dst *ebiten.Image, x0, y0, w, h float64) f
 			}})
 		}
 	}
-	return g.px(18) + float64(L)*(label+d*cell+g.px(8))
+	return g.px(18) + float64(rows)*(label+d*cell+g.px(8))
 }
 
 // drawLossChart draws the next character's loss over the text, smoothed

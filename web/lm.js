@@ -15,6 +15,9 @@
     // A passage of lm/testdata/passages.txt (written for the model card,
     // not from Moby-Dick), then a newline, then the same passage again.
     twice: "The kettle on the stove began to sing just as the lamps came on across the valley, and the children ran in from the orchard.\nThe kettle on the stove began to sing just as the lamps came on across the valley, and the children ran in from the orchard.",
+    // 32 random lowercase letters, then a newline, then the same letters:
+    // nothing but the first reading predicts the second.
+    letters: "oryooqsgfzqputzfdojecrzwubtmouxt\noryooqsgfzqputzfdojecrzwubtmouxt",
     repeat: "The whale rose from the deep sea. The captain watched it from the deck. The whale rose from the deep sea. The captain watched it from the deck.",
     names: "Queequeg and Starbuck and Stubb and Flask. Ahab! Queequeg and Starbuck and Stubb and Flask. Ahab!",
   };
@@ -103,7 +106,7 @@
     if (sw) sw.addEventListener("click", (e) => {
       const b = e.target.closest("button[data-mode]");
       if (!b) return;
-      if (b.dataset.mode === "lm") read(($("lm-text") && $("lm-text").value) || presets.twice);
+      if (b.dataset.mode === "lm") read(($("lm-text") && $("lm-text").value) || presets.letters);
       else setMode("layer").catch((err) => show(err.message));
     });
     const preset = $("lm-preset");
@@ -199,7 +202,7 @@
       }, true);
     }
     if (initial.get("mode") === "lm") {
-      window.ttt.ready.then(() => read(initial.get("lmtext") || initial.get("text") || presets.twice)).catch(() => {});
+      window.ttt.ready.then(() => read(initial.get("lmtext") || initial.get("text") || presets.letters)).catch(() => {});
     } else {
       // A saved scenario (/s/{id}, /e/{id}) with an lm field.
       window.ttt.ready.then(() => {

@@ -45,7 +45,7 @@ func train(args []string, stdout io.Writer) error {
 	fixedTau := fs.Bool("fixed-tau", dt.FixedTau, "keep the TTT layer's τ at 0 (token scale exactly 1/i) instead of learning it")
 	baseLR := fs.Float64("base-lr", 0, "TTT inner base learning rate (0: the mixer's default)")
 	D := fs.Int("d", def.D, "model width D")
-	heads := fs.Int("heads", def.H, "heads")
+	heads := fs.Int("heads", 0, "heads (0: the mixer's default, 1 for ttt-linear and 4 for the others)")
 	layers := fs.Int("layers", def.Layers, "blocks")
 	ffn := fs.Int("ffn", def.FFN, "SwiGLU inner width")
 	mb := fs.Int("b", def.B, "TTT mini-batch size")
@@ -86,7 +86,10 @@ func train(args []string, stdout io.Writer) error {
 			return err
 		}
 		c := lm.DefaultConfig(mx) // the vocabulary, the inner base learning rate, RoPE's θ
-		c.D, c.H, c.Layers, c.FFN, c.B, c.Context = *D, *heads, *layers, *ffn, *mb, *context
+		c.D, c.Layers, c.FFN, c.B, c.Context = *D, *layers, *ffn, *mb, *context
+		if *heads != 0 {
+			c.H = *heads
+		}
 		// The Q/K path, τ and W0 flags default to the TTT-Linear model's;
 		// another mixer keeps its own defaults unless they are given.
 		fs.Visit(func(f *flag.Flag) {
