@@ -41,6 +41,33 @@ func labelsOf(t *testing.T, ctx context.Context) canvasLabels {
 	return eval[canvasLabels](t, ctx, `JSON.parse(document.getElementById("view").contentWindow.tttCore.labels())`)
 }
 
+// redrawn runs action (a script) and waits until the canvas has drawn a
+// new frame after it (tttTimings.draws grows), up to 20 s: on a loaded
+// machine a fixed pause can end before the frame does.
+func redrawn(t *testing.T, ctx context.Context, action string) {
+	t.Helper()
+	eval[bool](t, ctx, `(async () => {
+  const d0 = window.tttTimings.draws || 0;
+  await (`+action+`);
+  const end = performance.now() + 20000;
+  while ((window.tttTimings.draws || 0) <= d0 && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return true;
+})()`)
+}
+
+// waitLabel polls the canvas's labels until one contains s, up to 20 s.
+func waitLabel(t *testing.T, ctx context.Context, s string) bool {
+	t.Helper()
+	for end := time.Now().Add(20 * time.Second); ; {
+		if _, _, ok := labelsOf(t, ctx).find(s); ok {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
 // find returns the first label containing s.
 func (c canvasLabels) find(s string) (x, y float64, ok bool) {
 	for _, l := range c.Labels {
@@ -84,7 +111,7 @@ func pointer(t *testing.T, ctx context.Context, x, y float64) {
 		if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+x+dx*0.25, box[1]+y)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		eval[bool](t, ctx, `new Promise((r) => { const w = document.getElementById("view").contentWindow; w.requestAnimationFrame(() => w.requestAnimationFrame(() => r(true))); })`)
 	}
 }
 
@@ -98,7 +125,9 @@ func click(t *testing.T, ctx context.Context, x, y float64) {
 		if err := chromedp.Do(ctx, chromedp.MouseEvent(typ, box[0]+x, box[1]+y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(150 * time.Millisecond)
+		// Held until the view has ticked twice, however late its frames
+		// come on a loaded machine.
+		eval[bool](t, ctx, `new Promise((r) => { const w = document.getElementById("view").contentWindow; w.requestAnimationFrame(() => w.requestAnimationFrame(() => r(true))); })`)
 	}
 }
 
@@ -207,9 +236,9 @@ func TestPanel(t *testing.T) {
 
 			// The panel is drawn: it changes the right of the canvas, which
 			// has many colours, and the heat maps have a colour bar.
-			eval[map[string]any](t, ctx, `ttt.setView({panel: false})`)
+			redrawn(t, ctx, `ttt.setView({panel: false})`)
 			off := shot(t, ctx)
-			eval[map[string]any](t, ctx, `ttt.setView({panel: true, delta: false})`)
+			redrawn(t, ctx, `ttt.setView({panel: true, delta: false})`)
 			on := shot(t, ctx)
 			b := on.Bounds()
 			right := image.Rect(b.Dx()*45/100, b.Dy()*15/100, b.Dx(), b.Dy()*70/100)
@@ -233,7 +262,7 @@ func TestPanel(t *testing.T) {
 				t.Fatal("no “show ΔW” switch on the canvas")
 			}
 			click(t, ctx, x, y)
-			if _, _, ok := labelsOf(t, ctx).find("show W"); !ok {
+			if !waitLabel(t, ctx, "show W") {
 				t.Error("clicking “show ΔW” did not switch the maps to ΔW")
 			}
 			if sel := eval[string](t, ctx, `document.getElementById("delta").value`); sel != "dw" {
@@ -248,7 +277,7 @@ func TestPanel(t *testing.T) {
 			lb = labelsOf(t, ctx)
 			x, y, _ = lb.find("f(kₜ;")
 			pointer(t, ctx, x+60, y)
-			if _, _, ok := labelsOf(t, ctx).find("the prediction"); !ok {
+			if !waitLabel(t, ctx, "the prediction") {
 				t.Error("hovering the prediction's cells shows no value on the canvas")
 			}
 
