@@ -286,7 +286,7 @@ func TestLMPage(t *testing.T) {
 		if n := colours(img, img.Bounds()); n < 50 {
 			t.Errorf("the LM view shows %d colours: blank?", n)
 		}
-		eval[string](t, ctx, `ttt.setMode("layer")`)
+		redrawn(t, ctx, `ttt.setMode("layer")`)
 		back := shot(t, ctx)
 		if differ(img, back, img.Bounds()) < img.Bounds().Dx()*img.Bounds().Dy()/20 {
 			t.Error("setMode(\"layer\") left the LM view on the canvas")
