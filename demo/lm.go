@@ -199,13 +199,10 @@ func (r *LMRun) step(i int) (lm.Step, error) {
 
 // LMCheck is how many characters of a run on a device the CPU reads too:
 // the device's kernels pass only if their next-character distributions
-// agree with the reference within LMTolerance, past the first mini-batch's
-// end (the carry of W) included.
+// agree with the reference within the kernels' twin-test tolerance
+// (|p − p_cpu| ≤ ttt.AbsTol + ttt.RelTol·|p_cpu|), past the first
+// mini-batch's end (the carry of W) included.
 const LMCheck = 20
-
-// LMTolerance is the agreement asked of a device's probabilities:
-// |p − p_cpu| ≤ abs + rel·|p_cpu| (the kernels' twin tests' tolerance).
-var LMTolerance = struct{ Abs, Rel float64 }{1e-4, 1e-4}
 
 // checkStep compares the device's distribution of character i with the
 // CPU's; after LMCheck characters the CPU stops.
@@ -219,7 +216,7 @@ func (r *LMRun) checkStep(i int, probs []float32) error {
 	}
 	for j, p := range probs {
 		w := float64(want.Probs[j])
-		if d := math.Abs(float64(p) - w); !(d <= LMTolerance.Abs+LMTolerance.Rel*math.Abs(w)) {
+		if d := math.Abs(float64(p) - w); !(d <= ttt.AbsTol+ttt.RelTol*math.Abs(w)) {
 			return fmt.Errorf("its kernels disagree with the CPU reference at character %d (p = %.6g against %.6g)", i+1, p, w)
 		}
 	}
