@@ -204,6 +204,11 @@ func open(t *testing.T, ctx context.Context, url string) readyInfo {
 	if err != nil {
 		t.Fatalf("ttt.ready on %s: %v", url, err)
 	}
+	// ttt.ready waits for the first frame, which takes the loading picture
+	// (web/load.js) away: none may stay over the live canvas.
+	if eval[bool](t, ctx, `(() => { const v = document.getElementById("view"), d = v && v.contentDocument; return !!(d && d.querySelector("svg[aria-label^='Loading']")); })()`) {
+		t.Errorf("%s: the loading picture is still over the canvas after ttt.ready", url)
+	}
 	return r
 }
 

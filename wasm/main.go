@@ -49,6 +49,9 @@ func main() {
 	g.onDraw = func(n int) {
 		if n == 1 {
 			close(g.first)
+			if fn := js.Global().Get("tttDrew"); fn.Type() == js.TypeFunction {
+				fn.Invoke() // load.js's loading picture goes
+			}
 			c.firstFrame = time.Since(start)
 			c.call("tttFirstFrame")
 		}

@@ -15,8 +15,16 @@
   // A still picture in the canvas's place while the program loads: the
   // shape of what it will draw (a strip of tokens coloured by loss, each
   // head's W as a heat map, the loss curves), marked as a preview. The Go
-  // program's first frame replaces it (page.js calls tttFirstPicture.remove).
+  // program's first frame replaces it (tttDrew below), whichever of the
+  // two comes first: a CI run once found the picture still over the live
+  // canvas when the page's own handler had removed it on the first frame.
+  let drew = false;
+  window.tttDrew = () => {
+    drew = true;
+    if (window.tttFirstPicture) { window.tttFirstPicture.remove(); window.tttFirstPicture = null; }
+  };
   function firstPicture() {
+    if (drew) return;
     const NS = "http://www.w3.org/2000/svg";
     const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
     const ink = dark ? "#c9d1d9" : "#24292f", bg = dark ? "#0d1117" : "#ffffff";

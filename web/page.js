@@ -200,12 +200,8 @@
   // ttt.ready and to ttt.gpuReady.
   window.tttTimings = window.tttTimings || {}; // compile.js may have begun it
   window.tttFirstFrame = () => {
+    // The canvas's frame (load.js, tttDrew) has removed its loading picture.
     window.tttTimings.firstFrame = performance.now();
-    // The canvas has drawn: the loading picture (load.js) goes.
-    // It is in the canvas's frame (view.html, in the page and in the embed).
-    for (const w of [$("view") && $("view").contentWindow, window]) {
-      if (w && w.tttFirstPicture) { w.tttFirstPicture.remove(); w.tttFirstPicture = null; }
-    }
   };
   window.tttFatal = (msg) => {
     showError("The layer stopped: " + msg);
